@@ -1,0 +1,35 @@
+# The front door. `make run` and `make test` set everything up on a fresh clone.
+PYTHON ?= $(shell for p in python3.13 python3.12 $$HOME/.pyenv/versions/3.13*/bin/python3 $$HOME/.pyenv/versions/3.12*/bin/python3 /root/.pyenv/versions/3.13*/bin/python3 python3; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { command -v $$p; break; }; done)
+VENV := .venv
+BIN := $(VENV)/bin
+export DEBUG ?= true
+
+.PHONY: run test lint format migrate demo clean
+
+$(BIN)/.installed: requirements.txt requirements-dev.txt
+	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed; none was found (set PYTHON=/path/to/python3.12)." >&2; exit 1; }
+	@echo "Creating $(VENV) with $(PYTHON)"
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+run: $(BIN)/.installed  ## migrate, load demo content and users, serve on 127.0.0.1:8000
+	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py create_demo_users
+	$(BIN)/python manage.py load_demo_content --owner editor
+	$(BIN)/python manage.py runserver 127.0.0.1:8000
+
+test: $(BIN)/.installed  ## the whole suite (DATABASE_URL=postgres://... for PostgreSQL)
+	$(BIN)/pytest
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(BIN)/.installed
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .hypothesis

@@ -1,0 +1,30 @@
+"""Production settings: the development defaults off, the browser protections on.
+
+Use with ``DJANGO_SETTINGS_MODULE=config.production``. SECRET_KEY, ALLOWED_HOSTS
+and DATABASE_URL come from the environment; see the README.
+"""
+
+import os
+
+os.environ.setdefault("DEBUG", "false")
+
+from django.core.exceptions import ImproperlyConfigured
+
+from config.settings import *  # noqa: F403
+from config.settings import DEBUG, env_bool
+
+if DEBUG:
+    raise ImproperlyConfigured("DEBUG must be off in production.")
+
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(60 * 60 * 24 * 365)))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
+SESSION_COOKIE_SECURE = True
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SECURE = True
+CSRF_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"

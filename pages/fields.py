@@ -1,0 +1,61 @@
+"""The model field for section bodies: the admin's rich-text editor, checked and sanitised."""
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+from django_prose_editor.fields import ProseEditorField
+
+from pages import richtext
+
+# What the editor offers is exactly what richtext.STORED_TAGS keeps.
+EDITOR_EXTENSIONS = {
+    "Bold": True,
+    "Italic": True,
+    "Subscript": True,
+    "Superscript": True,
+    "Heading": {"levels": [3, 4]},
+    "BulletList": True,
+    "OrderedList": True,
+    "ListItem": True,
+    "HardBreak": True,
+    "Link": {"enableTarget": False, "protocols": ["page", "term", "mailto", "tel"]},
+    "HTML": True,
+}
+
+
+class RichTextField(ProseEditorField):
+    """A section body. On validation, links to this site's addresses become page
+    references and anything sanitising would remove is refused with a message;
+    on every save the value is sanitised, whatever wrote it."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("config", {"extensions": EDITOR_EXTENSIONS})
+        kwargs["sanitize"] = richtext.sanitise
+        super().__init__(*args, **kwargs)
+
+    def clean(self, value, model_instance):
+        value = models.TextField.clean(self, value, model_instance) or ""
+        from pages.models import Page  # the field is used by the model it refers to
+
+        value, unknown = richtext.resolve_site_links(value, Page.objects.id_for_public_path)
+        problems = [format_lazy(_('The link to "{}" does not lead to a page of this site.'), path) for path in unknown]
+        problems += [
+            format_lazy(_("This would be removed, so it cannot be saved: {}."), loss)
+            for loss in richtext.find_losses(value)
+            if not any(path in loss for path in unknown)
+        ]
+        problems += [
+            format_lazy(_('The glossary term "{}" needs its definition in the link title.'), term)
+            for term in richtext.terms_without_definition(value)
+        ]
+        if problems:
+            raise ValidationError(problems)
+        return richtext.sanitise(value)
+
+    def pre_save(self, model_instance, add):
+        value = getattr(model_instance, self.attname)
+        if value:
+            value = richtext.sanitise(value)
+            setattr(model_instance, self.attname, value)
+        return value

@@ -1,0 +1,109 @@
+import datetime
+import json
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from modeltranslation.utils import build_localized_fieldname
+
+from pages.models import Page, Section
+from pages.publishing import PublishingError, publish_page
+
+DEMO_FILE = Path(__file__).resolve().parents[2] / "demo" / "content.json"
+DEMO_REVIEWER = "Sample Reviewer (demonstration data)"
+
+
+class Command(BaseCommand):
+    help = (
+        "Load the sample pages (the glucagonoma page and its neighbours) and publish them. "
+        "Pages that already exist are left exactly as they are, so running it twice changes nothing."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--file", type=Path, default=DEMO_FILE, help="A content file in the demo format.")
+        parser.add_argument("--owner", help="Username of the user who owns the new pages.")
+
+    def handle(self, *args, file, owner, **options):
+        data = self.read(file)
+        owner_user = None
+        if owner:
+            owner_user = get_user_model().objects.filter(username=owner).first()
+            if owner_user is None:
+                raise CommandError(f"No user {owner!r} to own the demo pages.")
+        try:
+            with transaction.atomic():
+                created = self.load(data["pages"], owner_user)
+        except ValidationError as error:
+            raise CommandError(f"The demo content is not valid; nothing was loaded. {error}") from None
+        except PublishingError as error:
+            raise CommandError(f"The demo content could not be published; nothing was loaded. {error}") from None
+        self.stdout.write(f"Demo content: {len(created)} pages created, {len(data['pages']) - len(created)} existed.")
+
+    def read(self, file: Path) -> dict:
+        try:
+            data = json.loads(file.read_text(encoding="utf-8"))
+        except OSError as error:
+            raise CommandError(f"Cannot read {file}: {error.strerror}.") from None
+        except json.JSONDecodeError as error:
+            raise CommandError(f"{file} is not valid JSON: {error}.") from None
+        if not isinstance(data, dict) or not isinstance(data.get("pages"), list):
+            raise CommandError(f'{file} must hold an object with a "pages" list.')
+        for number, entry in enumerate(data["pages"], start=1):
+            if not isinstance(entry, dict) or not entry.get("path") or not entry.get("title", {}).get("en"):
+                raise CommandError(f"Page {number} in {file} needs a path and an English title.")
+        return data
+
+    def load(self, entries: list[dict], owner) -> list[Page]:
+        by_path = {page.path: page for page in Page.objects.filter(path__in=[e["path"] for e in entries])}
+        created: list[tuple[Page, dict]] = []
+        for position, entry in enumerate(entries):
+            path = entry["path"]
+            if path in by_path:
+                self.stdout.write(f"  exists, left as it is: {path}")
+                continue
+            parent_path, _slash, slug = path.rpartition("/")
+            if parent_path and parent_path not in by_path:
+                raise CommandError(f"{path}: its parent {parent_path} must come earlier in the file.")
+            page = Page(parent=by_path.get(parent_path), slug=slug, position=position, owner=owner)
+            page.is_sample_content = True
+            self.set_translations(page, entry, ("title", "summary"), path)
+            page.full_clean(exclude=["title", "summary"])
+            page.save()
+            by_path[path] = page
+            created.append((page, entry))
+            self.stdout.write(f"  created: {path}")
+
+        # Sections come second, so that links between new pages resolve.
+        for page, entry in created:
+            for position, data in enumerate(entry.get("sections", [])):
+                section = Section(page=page, position=position)
+                self.set_translations(section, data, ("heading", "body"), f"{page.path}, section {position + 1}")
+                try:
+                    section.full_clean(exclude=["heading", "body"])
+                except ValidationError as error:
+                    raise CommandError(f"{page.path}, section {position + 1}: {error}") from None
+                section.save()
+            page.related.set(by_path[related] for related in entry.get("related", []))
+
+        for page, entry in created:
+            if publish := entry.get("publish"):
+                publish_page(
+                    page=page,
+                    languages=publish["languages"],
+                    last_reviewed=datetime.date.fromisoformat(publish["last_reviewed"]),
+                    next_review_due=datetime.date.fromisoformat(publish["next_review_due"]),
+                    signed_off_by=DEMO_REVIEWER,
+                )
+                self.stdout.write(f"  published {', '.join(publish['languages'])}: {page.path}")
+        return [page for page, _entry in created]
+
+    def set_translations(self, obj, data: dict, fields: tuple[str, ...], where: str) -> None:
+        languages = {code for code, _name in settings.LANGUAGES}
+        for field in fields:
+            for language, text in data.get(field, {}).items():
+                if language not in languages:
+                    raise CommandError(f"{where}: unknown language {language!r} in its {field}.")
+                setattr(obj, build_localized_fieldname(field, language), text)

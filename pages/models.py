@@ -1,0 +1,169 @@
+"""Pages, their sections, and the live snapshots the public reads.
+
+The working copy (Page, Section) is what editors change; the public never reads
+it. LiveSnapshot rows are written only by ``pages.publishing``.
+"""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models, transaction
+from django.utils.translation import gettext_lazy as _
+
+from pages.fields import RichTextField
+
+slug_validator = RegexValidator(
+    r"^[a-z0-9]+(?:-[a-z0-9]+)*\Z",
+    _("Use lowercase letters, digits and single hyphens, such as “tests-to-diagnose”."),
+)
+
+
+class PageQuerySet(models.QuerySet):
+    def live(self):
+        """Pages with a live version in at least one language."""
+        return self.filter(pk__in=LiveSnapshot.objects.values("page_id"))
+
+    def id_for_public_path(self, public_path: str) -> int | None:
+        """The id of the page at a public address such as ``/cy/a/b/``, or None."""
+        parts = public_path.strip("/").split("/", 1)
+        languages = {code for code, _name in settings.LANGUAGES}
+        if len(parts) != 2 or parts[0] not in languages:
+            return None
+        return self.filter(path=parts[1]).values_list("pk", flat=True).first()
+
+
+class Page(models.Model):
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent page"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    slug = models.CharField(
+        _("slug"),
+        max_length=80,
+        validators=[slug_validator],
+        help_text=_("The last part of the address. Changing it moves the page; links to it keep working."),
+    )
+    position = models.PositiveIntegerField(_("position"), default=0, help_text=_("Order among its siblings."))
+    path = models.CharField(_("path"), max_length=500, unique=True, editable=False)
+    title = models.CharField(_("title"), max_length=200)
+    summary = models.TextField(_("summary"), blank=True, help_text=_("One or two sentences, shown in lists."))
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_pages",
+        help_text=_("Answers for this page and receives its review reminders."),
+    )
+    related = models.ManyToManyField("self", verbose_name=_("related pages"), symmetrical=False, blank=True)
+    is_sample_content = models.BooleanField(
+        _("sample content"), default=False, help_text=_("Shown to readers as demonstration text, not advice.")
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = PageQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("page")
+        verbose_name_plural = _("pages")
+        ordering = ["path"]
+
+    def __str__(self):
+        return self.title or self.slug
+
+    def save(self, *args, **kwargs):
+        # The path is derived from the tree; keeping it and the live addresses
+        # right is part of every save, whoever saves.
+        with transaction.atomic():
+            old_path = None
+            if self.pk:
+                old_path = Page.objects.filter(pk=self.pk).values_list("path", flat=True).first()
+            self.path = self.computed_path()
+            super().save(*args, **kwargs)
+            if old_path is not None and old_path != self.path:
+                descendants = list(Page.objects.filter(path__startswith=f"{old_path}/"))
+                for page in descendants:
+                    page.path = self.path + page.path[len(old_path) :]
+                Page.objects.bulk_update(descendants, ["path"])
+
+                from pages.publishing import refresh_moved_pages
+
+                refresh_moved_pages([self, *descendants])
+
+    def computed_path(self) -> str:
+        return f"{self.parent.path}/{self.slug}" if self.parent_id else self.slug
+
+    def ancestors(self) -> list["Page"]:
+        """Parents from the top of the tree down, not including this page."""
+        prefixes = self.path.split("/")[:-1]
+        paths = ["/".join(prefixes[: depth + 1]) for depth in range(len(prefixes))]
+        by_path = {page.path: page for page in Page.objects.filter(path__in=paths)}
+        return [by_path[path] for path in paths if path in by_path]
+
+    def clean(self):
+        super().clean()
+        ancestor = self.parent
+        while ancestor is not None:
+            if self.pk and ancestor.pk == self.pk:
+                raise ValidationError({"parent": _("A page cannot be placed inside itself or its own sub-pages.")})
+            ancestor = ancestor.parent
+        if self.slug and len(self.computed_path()) > self._meta.get_field("path").max_length:
+            raise ValidationError({"slug": _("The full address of this page would be too long.")})
+        if self.slug and Page.objects.exclude(pk=self.pk).filter(path=self.computed_path()).exists():
+            raise ValidationError({"slug": _("Another page already has this address.")})
+
+
+class Section(models.Model):
+    page = models.ForeignKey(Page, verbose_name=_("page"), on_delete=models.CASCADE, related_name="sections")
+    position = models.PositiveIntegerField(_("position"), default=0)
+    heading = models.CharField(_("heading"), max_length=200)
+    body = RichTextField(_("body"), blank=True)
+
+    class Meta:
+        verbose_name = _("section")
+        verbose_name_plural = _("sections")
+        ordering = ["position", "pk"]
+
+    def __str__(self):
+        return self.heading
+
+
+class LiveSnapshot(models.Model):
+    """What the public sees of one page in one language: built at publishing
+    from a signed-off version, never from the working copy."""
+
+    page = models.ForeignKey(Page, on_delete=models.PROTECT, related_name="snapshots")
+    language = models.CharField(_("language"), max_length=10)
+    path = models.CharField(max_length=500)
+    title = models.CharField(max_length=200)
+    summary = models.TextField(blank=True)
+    # Everything the template shows, already rendered and sanitised:
+    # sections, table of contents, glossary, breadcrumbs, related and child pages.
+    content = models.JSONField(default=dict)
+    # The approved wording the content was built from, kept so that the content can
+    # be rebuilt when a linked page moves or is withdrawn without touching the text.
+    source = models.JSONField(default=dict)
+    languages = models.JSONField(default=list, help_text="Languages in which this page is live.")
+    last_reviewed = models.DateField(_("last reviewed"))
+    next_review_due = models.DateField(_("next review due"))
+    signed_off_by = models.CharField(_("signed off by"), max_length=200)
+    published_at = models.DateTimeField(_("published"))
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    references = models.ManyToManyField(Page, blank=True, related_name="referencing_snapshots")
+
+    class Meta:
+        verbose_name = _("live version")
+        verbose_name_plural = _("live versions")
+        constraints = [models.UniqueConstraint(fields=["page", "language"], name="one_live_version_per_language")]
+        indexes = [models.Index(fields=["path", "language"])]
+
+    def __str__(self):
+        return f"{self.path} [{self.language}]"
