@@ -1,0 +1,19 @@
+import io
+
+import pytest
+from django.core.management import call_command
+
+
+@pytest.fixture
+def demo_content(db):
+    call_command("load_demo_content", stdout=io.StringIO())
+
+
+@pytest.fixture(autouse=True)
+def _english_by_default(settings):
+    # Each test starts in the source language, as a request without preferences does.
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()

@@ -1,0 +1,150 @@
+"""Editing pages through the admin's real views."""
+
+import re
+
+import pytest
+
+from pages.models import LiveSnapshot, Page, Section
+from review import roles
+from tests.factories import PageFactory, SectionFactory, UserFactory, publish
+
+pytestmark = pytest.mark.django_db
+
+ADD_URL = "/admin/pages/page/add/"
+# Session, user, permissions, count, rows, live languages and the filters: 9, however many pages.
+QUERIES = 9
+
+
+@pytest.fixture
+def editor(client):
+    user = UserFactory(username="eleri", roles=[roles.EDITOR])
+    client.force_login(user)
+    return user
+
+
+def page_form(**overrides):
+    data = {
+        "title_en": "Glucagonoma",
+        "title_cy": "Glwcagonoma",
+        "title_ar": "",
+        "summary_en": "A rare tumour.",
+        "summary_cy": "",
+        "summary_ar": "",
+        "parent": "",
+        "slug": "glucagonoma",
+        "position": "0",
+        "owner": "",
+        "sections-TOTAL_FORMS": "0",
+        "sections-INITIAL_FORMS": "0",
+        "sections-MIN_NUM_FORMS": "0",
+        "sections-MAX_NUM_FORMS": "1000",
+    }
+    return data | overrides
+
+
+def with_sections(data, *sections):
+    data = dict(data, **{"sections-TOTAL_FORMS": str(len(sections))})
+    for number, section in enumerate(sections):
+        for field in ("heading_en", "heading_cy", "heading_ar", "body_en", "body_cy", "body_ar"):
+            data[f"sections-{number}-{field}"] = section.get(field, "")
+        data[f"sections-{number}-position"] = str(section.get("position", number))
+    return data
+
+
+def test_editor_adds_a_page_with_sections_in_two_languages(client, editor):
+    tests_page = PageFactory(slug="tests")
+    data = with_sections(
+        page_form(),
+        {
+            "heading_en": "Symptoms",
+            "heading_cy": "Symptomau",
+            "body_en": "<p>A <strong>rash</strong>.</p>",
+            "body_cy": "<p>Brech.</p>",
+        },
+        {"heading_en": "Diagnosis", "body_en": '<p>See <a href="/en/tests/">tests</a>; 10<sup>9</sup>/L.</p>'},
+    )
+    response = client.post(ADD_URL, data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    page = Page.objects.get(slug="glucagonoma")
+    assert (page.title_en, page.title_cy) == ("Glucagonoma", "Glwcagonoma")
+    symptoms, diagnosis = page.sections.all()
+    assert (symptoms.heading_cy, symptoms.body_cy) == ("Symptomau", "<p>Brech.</p>")
+    assert diagnosis.body_en == f'<p>See <a href="page:{tests_page.pk}">tests</a>; 10<sup>9</sup>/L.</p>'
+
+
+def test_body_that_would_lose_meaning_is_refused_and_nothing_is_saved(client, editor):
+    data = with_sections(
+        page_form(),
+        {
+            "heading_en": "Counts",
+            "body_en": '<p>10<span class="x">9</span> and <img src="chart.png"> '
+            '<a href="javascript:alert(1)">x</a></p>',
+        },
+    )
+    response = client.post(ADD_URL, data)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "This would be removed, so it cannot be saved: the &lt;img&gt; element." in html
+    assert "javascript: links are not allowed" in html
+    assert not Page.objects.exists()
+    assert not Section.objects.exists()
+
+
+def test_form_offers_the_rich_text_editor_and_language_tabs(client, editor):
+    html = client.get(ADD_URL).content.decode()
+    assert "data-django-prose-editor-configurable" in html
+    assert "vendor/jquery-ui/jquery-ui.min.js" in html
+    assert "modeltranslation/js/tabbed_translation_fields.js" in html
+    for code in ("en", "cy", "ar"):
+        assert f'name="title_{code}"' in html
+
+
+def test_page_list_searches_every_language_and_filters_live_pages(client, editor):
+    live = PageFactory(slug="glucagonoma", title_en="Glucagonoma", title_cy="Glwcagonoma")
+    publish(live, "en")
+    PageFactory(slug="draft", title_en="Draft page")
+    html = client.get("/admin/pages/page/", {"q": "Glwcagonoma"}).content.decode()
+    assert f"/admin/pages/page/{live.pk}/change/" in html
+    assert "Draft page" not in html
+    html = client.get("/admin/pages/page/", {"live": "no"}).content.decode()
+    assert "Draft page" in html and f"/admin/pages/page/{live.pk}/change/" not in html
+
+
+@pytest.mark.parametrize("pages", [3, 30])
+def test_page_list_query_count_does_not_grow_with_pages(client, editor, django_assert_num_queries, pages):
+    for number in range(pages):
+        page = PageFactory(owner=editor)
+        SectionFactory(page=page)
+        if number % 2:
+            publish(page, "en")
+    with django_assert_num_queries(QUERIES):
+        response = client.get("/admin/pages/page/")
+    assert len(set(re.findall(r'href="/admin/pages/page/(\d+)/change/', response.content.decode()))) == pages
+
+
+def test_reviewer_without_edit_rights_cannot_change_a_page(client):
+    page = PageFactory()
+    client.force_login(UserFactory(username="rhys", roles=[roles.CLINICAL_REVIEWER]))
+    assert client.get(f"/admin/pages/page/{page.pk}/change/").status_code == 200  # may view
+    response = client.post(f"/admin/pages/page/{page.pk}/change/", page_form(slug=page.slug, title_en="Changed"))
+    assert response.status_code == 403
+    page.refresh_from_db()
+    assert page.title_en != "Changed"
+    assert client.get(ADD_URL).status_code == 403
+
+
+def test_anonymous_visitors_are_sent_to_log_in(client):
+    response = client.get(ADD_URL)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
+
+
+def test_live_versions_cannot_be_edited_or_deleted_in_the_admin(client):
+    page = PageFactory()
+    [snapshot] = publish(page, "en")
+    client.force_login(UserFactory(username="root", is_superuser=True))
+    assert client.get(f"/admin/pages/livesnapshot/{snapshot.pk}/delete/").status_code == 403
+    client.post(f"/admin/pages/livesnapshot/{snapshot.pk}/change/", {"title": "Hacked"})
+    snapshot.refresh_from_db()
+    assert snapshot.title != "Hacked"
+    assert LiveSnapshot.objects.count() == 1

@@ -1,0 +1,167 @@
+"""Sanitising and rendering section bodies."""
+
+import re
+from html.parser import HTMLParser
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pages import richtext
+
+
+class Elements(HTMLParser):
+    """Every element and attribute in a fragment, as a browser would parse it."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.found: list[tuple[str, dict]] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.found.append((tag, dict(attrs)))
+
+    handle_startendtag = handle_starttag
+
+
+def elements(html: str) -> list[tuple[str, dict]]:
+    parser = Elements()
+    parser.feed(html)
+    parser.close()
+    return parser.found
+
+
+def assert_harmless(html: str, allowed_schemes=richtext.URL_SCHEMES) -> None:
+    for tag, attrs in elements(html):
+        assert tag in richtext.STORED_TAGS, tag
+        for name, value in attrs.items():
+            assert not name.startswith("on"), name
+            assert name in {"href", "title", "class"}, name
+            if name == "href":
+                scheme = re.match(r"\s*([a-zA-Z][a-zA-Z0-9+.-]*):", value or "")
+                assert scheme is None or scheme.group(1).lower() in allowed_schemes, value
+    assert "<script" not in html.lower()
+    assert "javascript:" not in html.lower()
+
+
+def test_superscript_survives_sanitising():
+    assert richtext.sanitise("<p>10<sup>9</sup> cells per litre</p>") == "<p>10<sup>9</sup> cells per litre</p>"
+
+
+def test_formatting_noise_is_not_a_loss():
+    pasted = '<p class="MsoNormal" style="margin:0"><span lang="EN-GB">Rash</span> on the <b id="x">legs</b></p>'
+    assert richtext.find_losses(pasted) == ["the <b> element (its text would be kept, its meaning lost)"]
+    assert richtext.find_losses('<p class="MsoNormal"><span style="color:red">Rash</span></p>') == []
+
+
+def test_dropping_a_meaningful_tag_is_reported():
+    losses = richtext.find_losses("<p>A count of 10<x-sup>9</x-sup></p><table><tr><td>1</td></tr></table>")
+    assert "the <x-sup> element (its text would be kept, its meaning lost)" in losses
+    assert "the <table> element (its text would be kept, its meaning lost)" in losses
+
+
+def test_scripts_handlers_and_javascript_links_are_reported():
+    losses = richtext.find_losses(
+        '<p onclick="steal()">Hi</p><script>steal()</script><a href=" JaVaScRiPt:steal()">x</a><img src=x onerror=y>'
+    )
+    assert "the onclick attribute on <p> (scripts are not allowed)" in losses
+    assert "the <script> element and everything in it" in losses
+    assert 'the link to " JaVaScRiPt:steal()" (JaVaScRiPt: links are not allowed)' in losses
+    assert "the <img> element" in losses
+
+
+def test_site_addresses_become_page_references():
+    html, unknown = richtext.resolve_site_links(
+        '<a href="/cy/a/b/">one</a> <a href="/en/nowhere/">two</a> <a href="https://nhs.uk/">three</a>',
+        {"/cy/a/b/": 7}.get,
+    )
+    assert html == '<a href="page:7">one</a> <a href="/en/nowhere/">two</a> <a href="https://nhs.uk/">three</a>'
+    assert unknown == ["/en/nowhere/"]
+
+
+def test_render_links_live_pages_and_unlinks_others():
+    rendered = richtext.render(
+        '<p><a href="page:1">live</a> and <a href="page:2">withdrawn</a></p>', url_for_page={1: "/cy/live/"}.get
+    )
+    assert rendered.html == '<p><a href="/cy/live/">live</a> and withdrawn</p>'
+    assert rendered.page_ids == {1, 2}
+
+
+def test_render_turns_terms_into_links_to_their_definitions():
+    rendered = richtext.render(
+        '<p>Part of our <a href="term:digestive-system" title="Organs that digest food.">digestive system</a>.</p>',
+        url_for_page=lambda page_id: None,
+    )
+    assert rendered.html == '<p>Part of our <a class="term" href="#term-digestive-system">digestive system</a>.</p>'
+    assert rendered.terms == [
+        {
+            "slug": "digestive-system",
+            "anchor": "term-digestive-system",
+            "term": "digestive system",
+            "definition": "Organs that digest food.",
+        }
+    ]
+
+
+def test_terms_without_definition_are_found():
+    assert richtext.terms_without_definition('<a href="term:x">x</a> <a href="term:y" title="Why">y</a>') == ["x"]
+
+
+hostile_fragments = st.sampled_from(
+    [
+        "<script>alert(1)</script>",
+        "<SCRIPT SRC=//evil/x.js></SCRIPT>",
+        '<img src=x onerror="alert(1)">',
+        '<a href="javascript:alert(1)">x</a>',
+        '<a href="  JAVASCRIPT:alert(1)">x</a>',
+        '<a href="java&#x09;script:alert(1)">x</a>',
+        '<a href="&#106;avascript:alert(1)">x</a>',
+        '<a href="data:text/html;base64,PHNjcmlwdD4=">x</a>',
+        '<a href="vbscript:msgbox(1)">x</a>',
+        '<svg onload="alert(1)"><circle/></svg>',
+        '<iframe src="https://evil.example"></iframe>',
+        '<p style="background:url(javascript:alert(1))">x</p>',
+        "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>",
+        '<noscript><p title="</noscript><img src=x onerror=alert(1)>">',
+        '<a href="page:1" onmouseover="alert(1)">x</a>',
+        '<form action="javascript:alert(1)"><input type=submit></form>',
+        "<!--<script>alert(1)</script>-->",
+        '<object data="javascript:alert(1)"></object>',
+        '<body onload="alert(1)">',
+        '<details open ontoggle="alert(1)">',
+        '<a href="term:x" title="&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;">x</a>',
+        "<p>",
+        "</li></ul>",
+        "<sup>9</sup>",
+        '<a href="https://example.org/">ok</a>',
+    ]
+)
+hostile_html = st.lists(st.one_of(hostile_fragments, st.text(max_size=20)), max_size=12).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(hostile_html)
+def test_hostile_html_never_survives_sanitising(html):
+    assert_harmless(richtext.sanitise(html))
+
+
+@settings(max_examples=300, deadline=None)
+@given(hostile_html)
+def test_hostile_html_never_survives_rendering(html):
+    rendered = richtext.render(html, url_for_page=lambda page_id: f"/en/page-{page_id}/")
+    assert_harmless(rendered.html, allowed_schemes={"http", "https", "mailto", "tel"})
+
+
+@settings(max_examples=200, deadline=None)
+@given(hostile_html)
+def test_anything_sanitising_removes_beyond_noise_is_reported(html):
+    # If the sanitised text reads differently from the input, the editor is told.
+    from pages.richtext import _visible_text
+
+    if _visible_text(richtext.sanitise(html)) != _visible_text(html):
+        assert richtext.find_losses(html)
+
+
+@settings(max_examples=200, deadline=None)
+@given(hostile_html)
+def test_sanitising_is_stable(html):
+    once = richtext.sanitise(html)
+    assert richtext.sanitise(once) == once

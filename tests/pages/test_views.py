@@ -1,0 +1,166 @@
+"""The public site: per language, with fallback, 404s and a constant query count."""
+
+import re
+
+import pytest
+
+from tests.factories import PageFactory, SectionFactory, publish
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def glucagonoma():
+    parent = PageFactory(slug="nets", title_en="Neuroendocrine cancer", title_cy="Canser niwroendocrin")
+    publish(parent, "en", "cy")
+    page = PageFactory(
+        slug="glucagonoma",
+        parent=parent,
+        title_en="Glucagonoma",
+        title_cy="Glwcagonoma",
+        title_ar="ورم الجلوكاجون",
+        summary_en="A rare tumour.",
+        summary_cy="Tiwmor prin.",
+    )
+    SectionFactory(
+        page=page,
+        heading_en="Symptoms",
+        heading_cy="Symptomau",
+        heading_ar="الأعراض",
+        body_en="<p>A rash.</p>",
+        body_cy="<p>Brech.</p>",
+        body_ar="<p>طفح جلدي.</p>",
+    )
+    SectionFactory(
+        page=page,
+        heading_en="Treatment",
+        heading_cy="Triniaeth",
+        body_en="<p>Surgery.</p>",
+        body_cy="<p>Llawdriniaeth.</p>",
+    )
+    publish(page, "en", "cy", "ar")
+    return page
+
+
+def attribute(html: str, tag: str, name: str) -> str:
+    return re.search(rf"<{tag}\b[^>]*\b{name}=\"([^\"]*)\"", html).group(1)
+
+
+def test_english_page_shows_title_sections_and_review_dates(client, glucagonoma):
+    response = client.get("/en/nets/glucagonoma/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert attribute(html, "html", "lang") == "en"
+    assert attribute(html, "html", "dir") == "ltr"
+    assert "<h1>Glucagonoma</h1>" in html
+    assert '<a href="#symptoms">Symptoms</a>' in html
+    assert '<h2 id="symptoms">Symptoms</h2>' in html
+    assert 'Last reviewed: <time datetime="2025-03-11">11 Mar 2025</time>' in html
+    assert 'Next review due: <time datetime="2028-03-11">11 Mar 2028</time>' in html
+    assert '<a href="/en/nets/">Neuroendocrine cancer</a>' in html
+
+
+def test_welsh_page_is_in_welsh_with_welsh_dates(client, glucagonoma):
+    html = client.get("/cy/nets/glucagonoma/").content.decode()
+    assert attribute(html, "html", "lang") == "cy"
+    assert "<h1>Glwcagonoma</h1>" in html
+    assert "<p>Llawdriniaeth.</p>" in html
+    assert "Surgery" not in html
+    assert 'Adolygwyd ddiwethaf: <time datetime="2025-03-11">11 Maw 2025</time>' in html
+    assert '<a href="/cy/nets/">Canser niwroendocrin</a>' in html
+
+
+def test_arabic_page_is_right_to_left_and_marks_untranslated_sections(client, glucagonoma):
+    html = client.get("/ar/nets/glucagonoma/").content.decode()
+    assert attribute(html, "html", "dir") == "rtl"
+    assert '<article class="page" lang="ar" dir="rtl">' in html
+    assert '<section aria-labelledby="treatment" lang="en" dir="ltr" class="untranslated">' in html
+    assert "هذا القسم معروض باللغة الإنجليزيّة." in html
+
+
+def test_language_switcher_lists_only_live_languages(client, glucagonoma):
+    parent_html = client.get("/en/nets/").content.decode()
+    switcher = re.search(r'<nav class="languages".*?</nav>', parent_html, re.S).group(0)
+    assert 'hreflang="cy"' in switcher
+    assert 'hreflang="ar"' not in switcher
+
+
+def test_welsh_page_falls_back_to_english_with_notice(client):
+    page = PageFactory(slug="tests", title_en="Tests")
+    SectionFactory(page=page, heading_en="Blood tests", body_en="<p>Blood.</p>")
+    publish(page, "en")
+    response = client.get("/cy/tests/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert attribute(html, "html", "lang") == "cy"
+    assert '<article class="page" lang="en" dir="ltr">' in html
+    assert "Nid yw'r dudalen hon ar gael yn Cymraeg eto. Fe'i dangosir yn Saesneg." in html
+    assert '<link rel="canonical" href="http://testserver/en/tests/">' in html
+    assert '<link rel="alternate" hreflang="en" href="http://testserver/en/tests/">' in html
+    assert 'hreflang="cy"' not in html.split("</head>")[0]
+
+
+def test_native_page_is_its_own_canonical_with_alternates(client, glucagonoma):
+    head = client.get("/cy/nets/glucagonoma/").content.decode().split("</head>")[0]
+    assert '<link rel="canonical" href="http://testserver/cy/nets/glucagonoma/">' in head
+    for code in ("en", "cy", "ar", "x-default"):
+        assert f'hreflang="{code}"' in head
+
+
+@pytest.mark.parametrize(
+    ("url", "language", "heading"),
+    [
+        ("/en/no-such-page/", "en", "Page not found"),
+        ("/cy/no-such-page/", "cy", "Heb ddod o hyd i'r dudalen"),
+        ("/ar/nets/glucagonoma/missing/", "ar", "الصفحة غير موجودة"),
+    ],
+)
+def test_unknown_path_is_a_404_in_the_visitors_language(client, glucagonoma, url, language, heading):
+    response = client.get(url)
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert attribute(html, "html", "lang") == language
+    assert f"<h1>{heading}</h1>" in html
+
+
+def test_unknown_language_is_a_404_in_the_browsers_language(client, glucagonoma):
+    response = client.get("/xx/nets/glucagonoma/", HTTP_ACCEPT_LANGUAGE="cy")
+    assert response.status_code == 404
+    assert attribute(response.content.decode(), "html", "lang") == "cy"
+
+
+def test_page_never_published_is_a_404(client):
+    PageFactory(slug="draft", title_en="Draft")
+    assert client.get("/en/draft/").status_code == 404
+
+
+def test_home_lists_top_level_topics_in_the_language(client, glucagonoma):
+    html = client.get("/cy/").content.decode()
+    assert '<a href="/cy/nets/">Canser niwroendocrin</a>' in html
+    assert "Glwcagonoma" not in html  # only top-level topics
+
+
+def test_root_redirects_to_the_browsers_language(client):
+    response = client.get("/", HTTP_ACCEPT_LANGUAGE="cy,en;q=0.5")
+    assert response.status_code == 302
+    assert response["Location"] == "/cy/"
+
+
+@pytest.mark.parametrize("sections", [3, 30])
+def test_public_page_costs_one_query_whatever_its_size(client, django_assert_num_queries, sections):
+    page = PageFactory(slug="big", title_en="Big", title_cy="Mawr")
+    for number in range(sections):
+        SectionFactory(page=page, heading_en=f"Part {number}", body_en=f"<p>Text {number}.</p>")
+    publish(page, "en", "cy")
+    with django_assert_num_queries(1):
+        response = client.get("/cy/big/")
+    assert response.content.decode().count("<section ") == sections
+
+
+def test_home_costs_one_query(client, glucagonoma, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        client.get("/en/")
+
+
+def test_public_pages_answer_only_safe_methods(client, glucagonoma):
+    assert client.post("/en/nets/glucagonoma/").status_code == 405
