@@ -40,9 +40,14 @@ TERM_LINK = re.compile(r"^term:(?P<slug>[a-z0-9]+(?:-[a-z0-9]+)*)?$")
 SCHEME = re.compile(r"^\s*([a-zA-Z][a-zA-Z0-9+.-]*):")
 
 
+# The editor wraps every list item's text in a paragraph; storing one form only
+# keeps an unchanged list from showing up as changed in the page's history.
+LONE_PARAGRAPH_ITEM = re.compile(r"<li><p>((?:(?!</?p>|</?li>).)*)</p></li>", re.S)
+
+
 def sanitise(html: str) -> str:
-    """Return ``html`` reduced to the stored vocabulary. Never raises."""
-    return nh3.clean(
+    """Return ``html`` reduced to the stored vocabulary, in one canonical form. Never raises."""
+    clean = nh3.clean(
         html,
         tags=set(STORED_TAGS),
         attributes={tag: set(attrs) for tag, attrs in STORED_ATTRIBUTES.items()},
@@ -51,6 +56,7 @@ def sanitise(html: str) -> str:
         link_rel=None,
         strip_comments=True,
     ).strip()
+    return LONE_PARAGRAPH_ITEM.sub(r"<li>\1</li>", clean)
 
 
 class _Inspector(HTMLParser):

@@ -69,7 +69,6 @@ def page_detail(request, language, path):
         "is_fallback": is_fallback,
         "content_language": snapshot.language,
         "source_language": settings.LANGUAGE_CODE,
-        "content_bidi": translation.get_language_info(snapshot.language)["bidi"],
         "requested_language_name": translation.get_language_info(language)["name_local"],
         "switcher": [
             {

@@ -46,6 +46,13 @@ def test_superscript_survives_sanitising():
     assert richtext.sanitise("<p>10<sup>9</sup> cells per litre</p>") == "<p>10<sup>9</sup> cells per litre</p>"
 
 
+def test_list_items_are_stored_in_one_form_whatever_the_editor_sends():
+    from_editor = "<ul><li><p>liver</p></li><li><p>bones</p></li></ul>"
+    assert richtext.sanitise(from_editor) == "<ul><li>liver</li><li>bones</li></ul>"
+    two_paragraphs = "<ol><li><p>First.</p><p>Second.</p></li></ol>"
+    assert richtext.sanitise(two_paragraphs) == two_paragraphs
+
+
 def test_formatting_noise_is_not_a_loss():
     pasted = '<p class="MsoNormal" style="margin:0"><span lang="EN-GB">Rash</span> on the <b id="x">legs</b></p>'
     assert richtext.find_losses(pasted) == ["the <b> element (its text would be kept, its meaning lost)"]

@@ -1,0 +1,52 @@
+"""The rich-text editor in the admin keeps every link and term an editor did not touch."""
+
+import io
+
+import pytest
+from django.core.management import call_command
+
+from pages.models import LiveSnapshot, Page
+from review import roles
+from tests.factories import UserFactory
+
+GLUCAGONOMA = "neuroendocrine-cancer/pancreatic-neuroendocrine-tumours/glucagonoma"
+
+
+def log_in(page, live_server, username):
+    page.goto(f"{live_server.url}/admin/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", "a-long-test-password")
+    page.click("input[type=submit]")
+    page.wait_for_url(f"{live_server.url}/admin/")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_welsh_edit_in_the_browser_changes_only_what_was_typed(page, live_server, client):
+    call_command("load_demo_content", stdout=io.StringIO())
+    UserFactory(username="eleri", roles=[roles.EDITOR])
+    glucagonoma = Page.objects.get(path=GLUCAGONOMA)
+    sections = list(glucagonoma.sections.all())
+    before = {(s.pk, code): getattr(s, f"body_{code}") for s in sections for code in ("en", "cy", "ar")}
+    pancreas = sections[1]
+    assert 'href="term:digestive-system"' in pancreas.body_cy
+
+    log_in(page, live_server, "eleri")
+    page.goto(f"{live_server.url}/admin/pages/page/{glucagonoma.pk}/change/")
+    page.click('a[href="#tab_id_sections-1-body_cy"]')
+    editor = page.locator("#id_sections-1-body_cy ~ .ProseMirror")
+    editor.click()
+    page.keyboard.press("Control+End")
+    page.keyboard.type(" GAIRPRAWF")
+    page.click("input[name=_continue]")
+    page.wait_for_selector(".messagelist .success")
+
+    for section in glucagonoma.sections.all():
+        for code in ("en", "cy", "ar"):
+            expected = before[(section.pk, code)]
+            if section.pk == pancreas.pk and code == "cy":
+                expected = expected.removesuffix("</p>") + " GAIRPRAWF</p>"
+            assert getattr(section, f"body_{code}") == expected, (section.heading_en, code)
+
+    # The edit is in the working copy only: the public Welsh page is unchanged.
+    assert "GAIRPRAWF" not in client.get(f"/cy/{GLUCAGONOMA}/").content.decode()
+    assert "GAIRPRAWF" not in str(LiveSnapshot.objects.get(page=glucagonoma, language="cy").content)
