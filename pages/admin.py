@@ -1,9 +1,9 @@
-from django.conf import settings
 from django.contrib import admin
 from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TabbedTranslationAdmin, TranslationStackedInline
 
+from pages import languages
 from pages.models import LiveSnapshot, Page, Section
 
 
@@ -33,7 +33,7 @@ class LiveFilter(admin.SimpleListFilter):
 class PageAdmin(TabbedTranslationAdmin):
     list_display = ("title", "path", "owner", "live_languages", "updated_at")
     list_filter = (LiveFilter, "is_sample_content", ("owner", admin.RelatedOnlyFieldListFilter))
-    search_fields = [f"title_{code}" for code, _name in settings.LANGUAGES] + ["path"]
+    search_fields = [f"title_{code}" for code in languages.codes()] + ["path"]
     readonly_fields = ("path",)
     autocomplete_fields = ("parent", "related")
     fieldsets = [

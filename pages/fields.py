@@ -40,14 +40,15 @@ class RichTextField(ProseEditorField):
 
         value, unknown = richtext.resolve_site_links(value, Page.objects.id_for_public_path)
         problems = [format_lazy(_('The link to "{}" does not lead to a page of this site.'), path) for path in unknown]
+        inspection = richtext.inspect(value)
         problems += [
             format_lazy(_("This would be removed, so it cannot be saved: {}."), loss)
-            for loss in richtext.find_losses(value)
+            for loss in inspection.losses
             if not any(path in loss for path in unknown)
         ]
         problems += [
             format_lazy(_('The glossary term "{}" needs its definition in the link title.'), term)
-            for term in richtext.terms_without_definition(value)
+            for term in inspection.undefined_terms
         ]
         if problems:
             raise ValidationError(problems)

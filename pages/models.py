@@ -8,8 +8,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models, transaction
+from django.db.models import Max
+from django.db.models.functions import Length
 from django.utils.translation import gettext_lazy as _
 
+from pages import languages
 from pages.fields import RichTextField
 
 slug_validator = RegexValidator(
@@ -26,8 +29,7 @@ class PageQuerySet(models.QuerySet):
     def id_for_public_path(self, public_path: str) -> int | None:
         """The id of the page at a public address such as ``/cy/a/b/``, or None."""
         parts = public_path.strip("/").split("/", 1)
-        languages = {code for code, _name in settings.LANGUAGES}
-        if len(parts) != 2 or parts[0] not in languages:
+        if len(parts) != 2 or not languages.is_known(parts[0]):
             return None
         return self.filter(path=parts[1]).values_list("pk", flat=True).first()
 
@@ -78,26 +80,37 @@ class Page(models.Model):
         return self.title or self.slug
 
     def save(self, *args, **kwargs):
-        # The path is derived from the tree; keeping it and the live addresses
-        # right is part of every save, whoever saves.
+        # The path is derived from the tree. Keeping it, and what the public sees
+        # of the tree, right is part of every save, whoever saves.
         with transaction.atomic():
-            old_path = None
-            if self.pk:
-                old_path = Page.objects.filter(pk=self.pk).values_list("path", flat=True).first()
+            before = (
+                Page.objects.filter(pk=self.pk).values("path", "position", "parent_id").first() if self.pk else None
+            )
             self.path = self.computed_path()
             super().save(*args, **kwargs)
-            if old_path is not None and old_path != self.path:
-                descendants = list(Page.objects.filter(path__startswith=f"{old_path}/"))
+            if before is None:
+                return
+            from pages import publishing  # publishing builds on these models
+
+            if before["path"] != self.path:
+                descendants = list(Page.objects.filter(path__startswith=f"{before['path']}/"))
                 for page in descendants:
-                    page.path = self.path + page.path[len(old_path) :]
+                    page.path = self.path + page.path[len(before["path"]) :]
                 Page.objects.bulk_update(descendants, ["path"])
-
-                from pages.publishing import refresh_moved_pages
-
-                refresh_moved_pages([self, *descendants])
+                publishing.refresh_moved_pages([self, *descendants])
+            elif before["position"] != self.position:
+                publishing.rebuild_dependents([self])
 
     def computed_path(self) -> str:
         return f"{self.parent.path}/{self.slug}" if self.parent_id else self.slug
+
+    def _longest_path_after_move(self) -> int:
+        new_path = self.computed_path()
+        old_path = Page.objects.filter(pk=self.pk).values_list("path", flat=True).first() if self.pk else None
+        if not old_path:
+            return len(new_path)
+        longest = Page.objects.filter(path__startswith=f"{old_path}/").aggregate(longest=Max(Length("path")))
+        return len(new_path) + max(0, (longest["longest"] or 0) - len(old_path))
 
     def ancestors(self) -> list["Page"]:
         """Parents from the top of the tree down, not including this page."""
@@ -113,8 +126,10 @@ class Page(models.Model):
             if self.pk and ancestor.pk == self.pk:
                 raise ValidationError({"parent": _("A page cannot be placed inside itself or its own sub-pages.")})
             ancestor = ancestor.parent
-        if self.slug and len(self.computed_path()) > self._meta.get_field("path").max_length:
-            raise ValidationError({"slug": _("The full address of this page would be too long.")})
+        if self.slug and self._longest_path_after_move() > self._meta.get_field("path").max_length:
+            raise ValidationError(
+                {"slug": _("The full address of this page, or of a page below it, would be too long.")}
+            )
         if self.slug and Page.objects.exclude(pk=self.pk).filter(path=self.computed_path()).exists():
             raise ValidationError({"slug": _("Another page already has this address.")})
 
@@ -132,6 +147,18 @@ class Section(models.Model):
 
     def __str__(self):
         return self.heading
+
+
+class LiveSnapshotQuerySet(models.QuerySet):
+    def for_reader(self, language: str):
+        """Snapshots in ``language`` or, failing that, the source language; the
+        reader's language first. Never any other language, never a draft."""
+        preference = models.Case(
+            models.When(language=language, then=models.Value(0)),
+            default=models.Value(1),
+            output_field=models.IntegerField(),
+        )
+        return self.filter(language__in={language, languages.source()}).alias(preference=preference)
 
 
 class LiveSnapshot(models.Model):
@@ -158,6 +185,8 @@ class LiveSnapshot(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     references = models.ManyToManyField(Page, blank=True, related_name="referencing_snapshots")
+
+    objects = LiveSnapshotQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("live version")

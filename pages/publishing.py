@@ -9,10 +9,8 @@ the same frozen wording: no public link breaks and no approved sentence changes.
 """
 
 import datetime
-import re
 from collections.abc import Iterable, Sequence
 
-from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.urls import reverse
@@ -20,6 +18,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from modeltranslation.utils import build_localized_fieldname
 
+from pages import languages as site_languages
 from pages import richtext
 from pages.models import LiveSnapshot, Page, Section
 
@@ -40,36 +39,40 @@ class InvalidReviewDates(PublishingError):
     pass
 
 
-def source_language() -> str:
-    return settings.LANGUAGE_CODE
+def _part(obj, field: str, language: str) -> dict | None:
+    value = getattr(obj, build_localized_fieldname(field, language)) or ""
+    return {"text": value, "lang": language} if value.strip() else None
 
 
-def language_codes() -> list[str]:
-    return [code for code, _name in settings.LANGUAGES]
-
-
-def _text(obj, field: str, language: str) -> dict:
-    """The field's text in ``language``, or the source language's, saying which."""
-    for lang in (language, source_language()):
-        value = getattr(obj, build_localized_fieldname(field, lang)) or ""
-        if value.strip():
-            return {"text": value, "lang": lang}
-    return {"text": "", "lang": language}
-
-
-def freeze(page: Page, sections: Sequence[Section], language: str) -> dict:
+def freeze(page: Page, sections: Sequence[Section], language: str, *, fallback: dict | None = None) -> dict:
     """The wording of ``page`` in ``language`` as it will be published.
 
-    A section not yet translated keeps its source-language wording, marked as
-    such, so the page can say so rather than mix languages silently.
+    A part not yet translated is taken from ``fallback``, the frozen wording of
+    the source language as signed off (never its working copy), marked as such so
+    that the page can say so. Raises NotTranslated when a section has neither a
+    translation nor signed-off source-language wording, and PublishingError when a
+    body holds markup the site would drop.
     """
+    empty = {"text": "", "lang": language}
+    fallback_sections = {section.get("id"): section for section in (fallback or {}).get("sections", [])}
+    frozen_sections = []
+    for section in sections:
+        approved = fallback_sections.get(section.pk, {})
+        heading = _part(section, "heading", language) or approved.get("heading")
+        body = _part(section, "body", language) or approved.get("body") or empty
+        if heading is None:
+            source = site_languages.source()
+            raise NotTranslated(
+                f"The section “{section}” has no {language} text and no signed-off {source} text "
+                f"to show instead: translate it, or publish {source} first."
+            )
+        if losses := richtext.inspect(body["text"]).losses:
+            raise PublishingError(f"The section “{section}” holds markup the site would drop: {', '.join(losses)}.")
+        frozen_sections.append({"id": section.pk, "heading": heading, "body": body})
     return {
-        "title": _text(page, "title", language),
-        "summary": _text(page, "summary", language),
-        "sections": [
-            {"heading": _text(section, "heading", language), "body": _text(section, "body", language)}
-            for section in sections
-        ],
+        "title": _part(page, "title", language) or empty,
+        "summary": _part(page, "summary", language) or (fallback or {}).get("summary") or empty,
+        "sections": frozen_sections,
         "related": [related.pk for related in page.related.all()],
         "is_sample_content": page.is_sample_content,
     }
@@ -94,9 +97,11 @@ def publish_page(
     languages = list(dict.fromkeys(languages))
     if not languages:
         raise UnknownLanguage("Choose at least one language to publish.")
-    unknown = [code for code in languages if code not in language_codes()]
+    unknown = [code for code in languages if code not in site_languages.codes()]
     if unknown:
-        raise UnknownLanguage(f"Unknown language {', '.join(unknown)}: this site has {', '.join(language_codes())}.")
+        raise UnknownLanguage(
+            f"Unknown language {', '.join(unknown)}: this site has {', '.join(site_languages.codes())}."
+        )
     if next_review_due <= last_reviewed:
         raise InvalidReviewDates(
             f"The next review ({next_review_due:%d %b %Y}) must come after the last review ({last_reviewed:%d %b %Y})."
@@ -107,20 +112,27 @@ def publish_page(
     with transaction.atomic():
         page = Page.objects.select_for_update().get(pk=page.pk)
         sections = list(page.sections.all())
-        untranslated = [code for code in languages if not (getattr(page, f"title_{code}") or "").strip()]
+        untranslated = [code for code in languages if _part(page, "title", code) is None]
         if untranslated:
             raise NotTranslated(
                 f"“{page}” has no title in {', '.join(untranslated)}: translate it before publishing that language."
             )
+        source = site_languages.source()
+        if source in languages:
+            approved_source = freeze(page, sections, source)
+        else:
+            live_source = LiveSnapshot.objects.filter(page=page, language=source).first()
+            approved_source = live_source.source if live_source else None
         now = timezone.now()
         snapshots = []
         for language in languages:
+            fallback = None if language == source else approved_source
             snapshot, _created = LiveSnapshot.objects.update_or_create(
                 page=page,
                 language=language,
                 defaults={
                     "path": page.path,
-                    "source": freeze(page, sections, language),
+                    "source": freeze(page, sections, language, fallback=fallback),
                     "last_reviewed": last_reviewed,
                     "next_review_due": next_review_due,
                     "signed_off_by": signed_off_by.strip(),
@@ -130,21 +142,27 @@ def publish_page(
             )
             build(snapshot)
             snapshots.append(snapshot)
-        _record_live_languages([page])
+        live_languages = _record_live_languages([page])[page.pk]
+        for snapshot in snapshots:
+            snapshot.languages = live_languages
         rebuild_dependents([page], exclude={s.pk for s in snapshots})
     return snapshots
 
 
-def _record_live_languages(pages: Iterable[Page]) -> None:
-    order = {code: index for index, code in enumerate(language_codes())}
+def _record_live_languages(pages: Iterable[Page]) -> dict[int, list[str]]:
+    order = {code: index for index, code in enumerate(site_languages.codes())}
+    recorded = {}
     for page in pages:
         live = sorted(LiveSnapshot.objects.filter(page=page).values_list("language", flat=True), key=order.get)
         LiveSnapshot.objects.filter(page=page).update(languages=live)
+        recorded[page.pk] = live
+    return recorded
 
 
 def rebuild_dependents(pages: Sequence[Page], *, exclude: set[int] = frozenset()) -> None:
     """Rebuild every snapshot that shows one of ``pages``: links to them, their
-    parents' child lists, their children's breadcrumbs."""
+    parents' child lists, their children's breadcrumbs. Runs in the caller's
+    transaction (publishing, or a page's save)."""
     ids = [page.pk for page in pages]
     parent_ids = [page.parent_id for page in pages if page.parent_id]
     dependents = (
@@ -156,7 +174,7 @@ def rebuild_dependents(pages: Sequence[Page], *, exclude: set[int] = frozenset()
 
 def refresh_moved_pages(pages: Sequence[Page]) -> None:
     """After pages moved (their path changed), give their snapshots the new
-    address and rebuild everything that shows them."""
+    address and rebuild everything that shows them. Runs in the caller's transaction."""
     snapshots = []
     for page in pages:
         LiveSnapshot.objects.filter(page=page).update(path=page.path)
@@ -166,7 +184,8 @@ def refresh_moved_pages(pages: Sequence[Page]) -> None:
     rebuild_dependents(pages, exclude={s.pk for s in snapshots})
 
 
-PAGE_REFERENCE = re.compile(r'href="page:([1-9][0-9]*)"')
+# Ids the page template uses for its own parts; section anchors must not take them.
+TEMPLATE_IDS = frozenset({"main", "toc-heading", "terms", "children-heading", "related-heading"})
 
 
 def build(snapshot: LiveSnapshot) -> None:
@@ -176,17 +195,27 @@ def build(snapshot: LiveSnapshot) -> None:
     page = snapshot.page
     ancestors = page.ancestors()
     children = list(page.children.order_by("position", "path").values_list("pk", flat=True))
-    linked = {int(pk) for section in source["sections"] for pk in PAGE_REFERENCE.findall(section["body"]["text"])}
+    linked = set().union(*(richtext.page_references(s["body"]["text"]) for s in source["sections"]))
     referenced = {p.pk for p in ancestors} | set(children) | set(source["related"]) | linked
     live = _live_titles(referenced, language)
 
     def url_for_page(page_id: int) -> str | None:
         return live[page_id]["url"] if page_id in live else None
 
-    sections, terms, anchors = [], [], set()
+    taken = set(TEMPLATE_IDS)
+    term_anchors: dict[tuple[str, str], str] = {}
+
+    def anchor_for_term(name: str, definition: str) -> str:
+        # The same term with two definitions gets two entries, never one silently.
+        if (name, definition) not in term_anchors:
+            term_anchors[name, definition] = _unique(f"term-{name}", taken)
+        return term_anchors[name, definition]
+
+    sections, terms = [], {}
     for number, section in enumerate(source["sections"], start=1):
-        rendered = richtext.render(section["body"]["text"], url_for_page=url_for_page)
-        anchor = _unique(slugify(section["heading"]["text"], allow_unicode=True) or f"section-{number}", anchors)
+        rendered = richtext.render(section["body"]["text"], url_for_page=url_for_page, anchor_for_term=anchor_for_term)
+        anchor = slugify(section["heading"]["text"], allow_unicode=True) or f"section-{number}"
+        anchor = _unique(f"section-{anchor}" if anchor.startswith("term-") else anchor, taken)
         sections.append(
             {
                 "anchor": anchor,
@@ -196,8 +225,8 @@ def build(snapshot: LiveSnapshot) -> None:
                 "lang": section["body"]["lang"],
             }
         )
-        known = {term["slug"] for term in terms}
-        terms.extend(term | {"lang": section["body"]["lang"]} for term in rendered.terms if term["slug"] not in known)
+        for term in rendered.terms:
+            terms.setdefault(term["anchor"], term | {"lang": section["body"]["lang"]})
 
     languages_used = {source["title"]["lang"], source["summary"]["lang"]}
     languages_used |= {s["lang"] for s in sections} | {s["heading_lang"] for s in sections}
@@ -207,7 +236,7 @@ def build(snapshot: LiveSnapshot) -> None:
         "title_lang": source["title"]["lang"],
         "summary_lang": source["summary"]["lang"],
         "sections": sections,
-        "terms": terms,
+        "terms": list(terms.values()),
         "breadcrumbs": [live[p.pk] for p in ancestors if p.pk in live],
         "children": [live[pk] for pk in children if pk in live],
         "related": [live[pk] for pk in source["related"] if pk in live],
@@ -229,12 +258,15 @@ def _live_titles(page_ids: set[int], language: str) -> dict[int, dict]:
         paths[page_id] = path
     live = {}
     for page_id, by_language in titles.items():
-        lang = language if language in by_language else source_language()
+        lang = language if language in by_language else site_languages.source()
         lang = lang if lang in by_language else next(iter(by_language))
+        # The reader's language works when the page is live in it or in the source
+        # language (the fallback); otherwise link the language it is live in.
+        url_language = language if lang in (language, site_languages.source()) else lang
         live[page_id] = {
             "title": by_language[lang],
             "lang": lang,
-            "url": reverse("pages:page", kwargs={"language": language, "path": paths[page_id]}),
+            "url": reverse("pages:page", kwargs={"language": url_language, "path": paths[page_id]}),
         }
     return live
 

@@ -39,3 +39,15 @@ def test_secret_key_is_required_when_debug_is_off():
 def test_a_malformed_boolean_is_a_clear_error():
     result = manage("check", DEBUG="maybe", DJANGO_SETTINGS_MODULE="config.settings")
     assert "DEBUG must be true or false, not 'maybe'." in result.stderr
+
+
+def test_redis_url_puts_the_cache_in_redis():
+    # CI has Redis on 127.0.0.1:6379; the cache is shared by every app server through it.
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    script = (
+        "from django.core.cache import caches; import uuid; cache = caches['default']; key = str(uuid.uuid4()); "
+        "cache.set(key, 'shared', 30); print(type(cache).__name__, cache.get(key)); cache.delete(key)"
+    )
+    result = manage("shell", "--no-imports", "-c", script, REDIS_URL=url, DJANGO_SETTINGS_MODULE="config.settings")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["RedisCache", "shared"]

@@ -1,5 +1,6 @@
 from django import template
-from django.utils.translation import get_language_info
+
+from pages import languages
 
 register = template.Library()
 
@@ -7,4 +8,4 @@ register = template.Library()
 @register.filter
 def text_direction(language: str) -> str:
     """``rtl`` or ``ltr``: the direction text in ``language`` runs, for a ``dir`` attribute."""
-    return "rtl" if get_language_info(language)["bidi"] else "ltr"
+    return languages.direction(language)

@@ -6,8 +6,8 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
-from pages.models import LiveSnapshot
-from pages.publishing import InvalidReviewDates, NotTranslated, UnknownLanguage
+from pages.models import LiveSnapshot, Section
+from pages.publishing import InvalidReviewDates, NotTranslated, PublishingError, UnknownLanguage
 from tests.factories import PageFactory, SectionFactory, publish
 
 pytestmark = pytest.mark.django_db
@@ -42,16 +42,52 @@ def test_editing_the_working_copy_changes_nothing_live(client):
     assert "Unreviewed" not in html
 
 
-def test_untranslated_sections_keep_source_wording_marked_as_such():
+def test_untranslated_sections_show_signed_off_source_wording_marked_as_such():
     page = PageFactory(title_en="Glucagonoma", title_ar="ورم")
     SectionFactory(
         page=page, heading_en="Symptoms", heading_ar="الأعراض", body_en="<p>Rash.</p>", body_ar="<p>طفح.</p>"
     )
     SectionFactory(page=page, heading_en="Treatment", body_en="<p>Surgery.</p>")
+    publish(page, "en")
     [snapshot] = publish(page, "ar")
     sections = snapshot.content["sections"]
     assert [(s["heading"], s["lang"]) for s in sections] == [("الأعراض", "ar"), ("Treatment", "en")]
     assert snapshot.content["has_untranslated_parts"] is True
+
+
+def test_fallback_wording_is_the_signed_off_version_not_the_working_copy(client):
+    page = PageFactory(slug="glucagonoma", title_en="Glucagonoma", title_ar="ورم")
+    section = SectionFactory(page=page, heading_en="Treatment", body_en="<p>Approved surgery text.</p>")
+    publish(page, "en")
+    section.body_en = "<p>Unreviewed English edit.</p>"
+    section.save()
+
+    publish(page, "ar")
+
+    html = client.get("/ar/glucagonoma/").content.decode()
+    assert "Approved surgery text." in html
+    assert "Unreviewed" not in html
+
+
+def test_untranslated_section_without_signed_off_source_wording_cannot_be_published():
+    page = PageFactory(title_en="Glucagonoma", title_ar="ورم")
+    SectionFactory(page=page, heading_en="Treatment", body_en="<p>Surgery.</p>")
+    with pytest.raises(NotTranslated, match="no ar text and no signed-off en text"):
+        publish(page, "ar")
+    publish(page, "en")
+    SectionFactory(page=page, heading_en="New, never signed off", body_en="<p>New.</p>")
+    with pytest.raises(NotTranslated, match="New, never signed off"):
+        publish(page, "ar")
+    assert not LiveSnapshot.objects.filter(language="ar").exists()
+
+
+def test_a_body_written_around_validation_is_refused_at_publishing():
+    page = PageFactory()
+    section = SectionFactory(page=page, body_en="<p>ok</p>")
+    Section.objects.filter(pk=section.pk).update(body_en="<p>10<b>9</b> cells</p>")
+    with pytest.raises(PublishingError, match="markup the site would drop: the <b> element"):
+        publish(page, "en")
+    assert not LiveSnapshot.objects.exists()
 
 
 def test_a_language_without_a_title_cannot_be_published():
@@ -113,7 +149,8 @@ def test_breadcrumbs_and_children_use_live_titles_only():
 
 def test_every_snapshot_knows_the_languages_the_page_is_live_in():
     page = PageFactory(title_en="Glucagonoma", title_cy="Glwcagonoma", title_ar="ورم")
-    publish(page, "ar")
+    [arabic] = publish(page, "ar")
+    assert arabic.languages == ["ar"]
     publish(page, "en", "cy")
     assert {s.language: s.languages for s in LiveSnapshot.objects.filter(page=page)} == {
         "en": ["en", "cy", "ar"],
@@ -135,3 +172,50 @@ def test_publish_command_publishes_and_explains_refusals():
         call_command(
             "publish_page", "glucagonoma", "--language", "en", "--signed-off-by", "A", "--last-reviewed", "11/3/25"
         )
+
+
+def test_reordering_pages_reorders_the_live_child_list():
+    parent = PageFactory(slug="nets")
+    first = PageFactory(slug="first", parent=parent, position=0, title_en="First")
+    second = PageFactory(slug="second", parent=parent, position=1, title_en="Second")
+    publish(parent, "en")
+    publish(first, "en")
+    publish(second, "en")
+    first.position = 2
+    first.save()
+    children = LiveSnapshot.objects.get(page=parent).content["children"]
+    assert [child["title"] for child in children] == ["Second", "First"]
+
+
+def test_link_to_a_page_live_only_in_welsh_leads_to_the_welsh_page(client):
+    # Welsh-only pages exist (a Welsh-language service, say); an English link to one must not 404.
+    target = PageFactory(slug="welsh-only", title_en="Welsh only", title_cy="Cymraeg yn unig")
+    SectionFactory(page=target, heading_en="Intro", heading_cy="Cyflwyniad", body_cy="<p>Testun.</p>")
+    page = PageFactory(slug="glucagonoma")
+    SectionFactory(page=page, body_en=f'<p>See <a href="page:{target.pk}#cyflwyniad">this</a>.</p>')
+    publish(page, "en")
+    publish(target, "cy")
+    html = LiveSnapshot.objects.get(page=page).content["sections"][0]["html"]
+    assert html == '<p>See <a href="/cy/welsh-only/#cyflwyniad">this</a>.</p>'
+    assert client.get("/cy/welsh-only/").status_code == 200
+
+
+def test_section_anchors_never_clash_with_the_pages_own_ids():
+    page = PageFactory()
+    for heading in ("Main", "Terms", "Term main", "Symptoms", "Symptoms"):
+        SectionFactory(page=page, heading_en=heading, body_en='<p><a href="term:main" title="Chief.">main</a></p>')
+    [snapshot] = publish(page, "en")
+    anchors = [s["anchor"] for s in snapshot.content["sections"]] + [t["anchor"] for t in snapshot.content["terms"]]
+    assert anchors == ["main-2", "terms-2", "section-term-main", "symptoms", "symptoms-2", "term-main"]
+
+
+def test_one_term_with_two_definitions_keeps_both():
+    page = PageFactory()
+    SectionFactory(page=page, body_en='<p><a href="term:grade" title="How fast cells grow.">grade</a></p>')
+    SectionFactory(page=page, body_en='<p><a href="term:grade" title="A school year.">grade</a></p>')
+    [snapshot] = publish(page, "en")
+    assert [(t["anchor"], t["definition"]) for t in snapshot.content["terms"]] == [
+        ("term-grade", "How fast cells grow."),
+        ("term-grade-2", "A school year."),
+    ]
+    assert 'href="#term-grade-2"' in snapshot.content["sections"][1]["html"]

@@ -2,13 +2,13 @@ import datetime
 import json
 from pathlib import Path
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from modeltranslation.utils import build_localized_fieldname
 
+from pages import languages
 from pages.models import Page, Section
 from pages.publishing import PublishingError, publish_page
 
@@ -101,9 +101,8 @@ class Command(BaseCommand):
         return [page for page, _entry in created]
 
     def set_translations(self, obj, data: dict, fields: tuple[str, ...], where: str) -> None:
-        languages = {code for code, _name in settings.LANGUAGES}
         for field in fields:
             for language, text in data.get(field, {}).items():
-                if language not in languages:
+                if not languages.is_known(language):
                     raise CommandError(f"{where}: unknown language {language!r} in its {field}.")
                 setattr(obj, build_localized_fieldname(field, language), text)
