@@ -1,10 +1,21 @@
-from django.contrib import admin
+import reversion
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db.models import Prefetch
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
 from modeltranslation.admin import TabbedTranslationAdmin, TranslationStackedInline
 
-from pages import languages
-from pages.models import LiveSnapshot, Page, Section
+from pages import diffs, history, languages
+from pages.models import LiveSnapshot, Page, PageRevision, Publication, Section
 
 
 class SectionInline(TranslationStackedInline):
@@ -29,8 +40,17 @@ class LiveFilter(admin.SimpleListFilter):
         return queryset
 
 
+class PageForm(forms.ModelForm):
+    change_comment = forms.CharField(
+        label=_("What changed and why"),
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 80}),
+        help_text=_("Kept in the page's history with your name and the time."),
+    )
+
+
 @admin.register(Page)
 class PageAdmin(TabbedTranslationAdmin):
+    form = PageForm
     list_display = ("title", "path", "owner", "live_languages", "updated_at")
     list_filter = (LiveFilter, "is_sample_content", ("owner", admin.RelatedOnlyFieldListFilter))
     search_fields = [f"title_{code}" for code in languages.codes()] + ["path"]
@@ -42,6 +62,10 @@ class PageAdmin(TabbedTranslationAdmin):
         (_("Responsibility"), {"fields": ("owner", "related", "is_sample_content")}),
     ]
     inlines = [SectionInline]
+    history_per_page = 50
+
+    class Media:
+        css = {"all": ["css/admin.css"]}
 
     def get_queryset(self, request):
         live = Prefetch("snapshots", queryset=LiveSnapshot.objects.only("page_id", "language"))
@@ -50,6 +74,153 @@ class PageAdmin(TabbedTranslationAdmin):
     @admin.display(description=_("live in"))
     def live_languages(self, page):
         return ", ".join(sorted(snapshot.language for snapshot in page.snapshots.all())) or "—"
+
+    # Every save is one revision of the page and all its sections.
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        with reversion.create_revision():
+            reversion.set_user(request.user)
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        reversion.set_comment(form.cleaned_data["change_comment"])
+        super().save_model(request, obj, form, change)
+
+    # History: read by anyone who may view the page, never edited or deleted.
+
+    def get_urls(self):
+        own = [
+            path("recover/", self.admin_site.admin_view(self.recover_list_view), name="pages_page_recoverlist"),
+            path(
+                "recover/<int:page_id>/",
+                self.admin_site.admin_view(require_POST(self.recover_view)),
+                name="pages_page_recover",
+            ),
+            path(
+                "<int:object_id>/history/compare/",
+                self.admin_site.admin_view(self.compare_view),
+                name="pages_page_compare",
+            ),
+            path(
+                "<int:object_id>/history/<int:number>/revert/",
+                self.admin_site.admin_view(self.revert_view),
+                name="pages_page_revert",
+            ),
+        ]
+        return own + super().get_urls()
+
+    def _page_for(self, request, object_id, *, change=False) -> Page:
+        page = get_object_or_404(Page, pk=object_id)
+        allowed = self.has_change_permission(request, page) if change else self.has_view_permission(request, page)
+        if not allowed:
+            raise PermissionDenied
+        return page
+
+    def history_view(self, request, object_id, extra_context=None):
+        page = self._page_for(request, object_id)
+        revisions = PageRevision.objects.filter(page=page).select_related("revision__user").order_by("-number")
+        listing = Paginator(revisions, self.history_per_page).get_page(request.GET.get("p"))
+        shown = [revision.pk for revision in listing]
+        published: dict[int, list[Publication]] = {}
+        for publication in Publication.objects.filter(revision__in=shown).order_by("published_at"):
+            published.setdefault(publication.revision_id, []).append(publication)
+        live_now = dict(LiveSnapshot.objects.filter(page=page).values_list("language", "revision_id"))
+        rows = [
+            {
+                "revision": revision,
+                "publications": published.get(revision.pk, []),
+                "live_now": [code for code, revision_id in live_now.items() if revision_id == revision.pk],
+            }
+            for revision in listing
+        ]
+        context = self.admin_site.each_context(request) | {
+            "title": _t("History of “%s”") % page,
+            "opts": self.opts,
+            "original": page,
+            "rows": rows,
+            "listing": listing,
+            # Numbers run 1, 2, 3... per page, so the newest is the count.
+            "latest_number": listing.paginator.count,
+            "can_revert": self.has_change_permission(request, page),
+        }
+        return TemplateResponse(request, "admin/pages/page/history.html", context)
+
+    def _labels(self):
+        titles = dict(Page.objects.values_list("pk", "path"))
+        users = {user.pk: user.get_full_name() or user.get_username() for user in get_user_model().objects.all()}
+        return {
+            "label_for_page": lambda pk: f"/{titles[pk]}/" if pk in titles else _t("a deleted page (%s)") % pk,
+            "label_for_user": lambda pk: users.get(pk, str(pk)),
+        }
+
+    def _revision(self, page, number) -> PageRevision:
+        try:
+            return PageRevision.objects.select_related("revision__user").get(page=page, number=int(number))
+        except (PageRevision.DoesNotExist, TypeError, ValueError):
+            raise Http404(_t("No such revision.")) from None
+
+    def compare_view(self, request, object_id):
+        page = self._page_for(request, object_id)
+        old = self._revision(page, request.GET.get("old"))
+        new = self._revision(page, request.GET.get("new"))
+        if old.number > new.number:
+            old, new = new, old
+        comparison = diffs.compare(history.page_state(old), history.page_state(new), **self._labels())
+        context = self.admin_site.each_context(request) | {
+            "title": _t("Revision %(old)s compared with revision %(new)s") % {"old": old.number, "new": new.number},
+            "opts": self.opts,
+            "original": page,
+            "old": old,
+            "new": new,
+            "comparison": comparison,
+        }
+        return TemplateResponse(request, "admin/pages/page/compare.html", context)
+
+    def revert_view(self, request, object_id, number):
+        page = self._page_for(request, object_id, change=True)
+        target = self._revision(page, number)
+        if request.method == "POST":
+            try:
+                history.revert_page(
+                    page=page, number=target.number, user=request.user, reason=request.POST.get("reason", "")
+                )
+            except history.HistoryError as error:
+                self.message_user(request, str(error), messages.ERROR)
+            else:
+                self.message_user(request, _t("Reverted to revision %s. What is live has not changed.") % target.number)
+            return redirect("admin:pages_page_history", page.pk)
+        latest = PageRevision.objects.filter(page=page).order_by("-number").first()
+        comparison = diffs.compare(history.page_state(latest), history.page_state(target), **self._labels())
+        context = self.admin_site.each_context(request) | {
+            "title": _t("Revert “%(page)s” to revision %(number)s?") % {"page": page, "number": target.number},
+            "opts": self.opts,
+            "original": page,
+            "target": target,
+            "latest": latest,
+            "comparison": comparison,
+        }
+        return TemplateResponse(request, "admin/pages/page/revert.html", context)
+
+    def recover_list_view(self, request):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        context = self.admin_site.each_context(request) | {
+            "title": _t("Recover deleted pages"),
+            "opts": self.opts,
+            "deleted": history.deleted_pages(),
+        }
+        return TemplateResponse(request, "admin/pages/page/recover_list.html", context)
+
+    def recover_view(self, request, page_id):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        try:
+            page = history.recover_page(page_id=page_id, user=request.user)
+        except history.HistoryError as error:
+            self.message_user(request, str(error), messages.ERROR)
+            return redirect("admin:pages_page_recoverlist")
+        self.message_user(request, _t("“%s” has been recovered with its sections.") % page)
+        return redirect(reverse("admin:pages_page_change", args=[page.pk]))
 
 
 @admin.register(LiveSnapshot)

@@ -4,6 +4,7 @@ The working copy (Page, Section) is what editors change; the public never reads
 it. LiveSnapshot rows are written only by ``pages.publishing``.
 """
 
+import reversion
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
@@ -19,6 +20,15 @@ slug_validator = RegexValidator(
     r"^[a-z0-9]+(?:-[a-z0-9]+)*\Z",
     _("Use lowercase letters, digits and single hyphens, such as “tests-to-diagnose”."),
 )
+
+
+class RevisionRequired(Exception):
+    """Content was saved outside a revision, so the change would have no history."""
+
+
+def _require_revision() -> None:
+    if not reversion.is_active():
+        raise RevisionRequired("Change content inside pages.history.revision(...), so that it has a history.")
 
 
 class PageQuerySet(models.QuerySet):
@@ -82,6 +92,7 @@ class Page(models.Model):
     def save(self, *args, **kwargs):
         # The path is derived from the tree. Keeping it, and what the public sees
         # of the tree, right is part of every save, whoever saves.
+        _require_revision()
         with transaction.atomic():
             before = (
                 Page.objects.filter(pk=self.pk).values("path", "position", "parent_id").first() if self.pk else None
@@ -148,6 +159,10 @@ class Section(models.Model):
     def __str__(self):
         return self.heading
 
+    def save(self, *args, **kwargs):
+        _require_revision()
+        super().save(*args, **kwargs)
+
 
 class LiveSnapshotQuerySet(models.QuerySet):
     def for_reader(self, language: str):
@@ -184,6 +199,14 @@ class LiveSnapshot(models.Model):
     published_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    revision = models.ForeignKey(
+        "PageRevision",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The revision of the page this wording was published from.",
+    )
     references = models.ManyToManyField(Page, blank=True, related_name="referencing_snapshots")
 
     objects = LiveSnapshotQuerySet.as_manager()
@@ -196,3 +219,50 @@ class LiveSnapshot(models.Model):
 
     def __str__(self):
         return f"{self.path} [{self.language}]"
+
+
+class PageRevision(models.Model):
+    """One revision of one page (the page and all its sections, every language),
+    numbered per page. Written for every revision that holds the page; never changed."""
+
+    revision = models.ForeignKey("reversion.Revision", on_delete=models.PROTECT, related_name="page_revisions")
+    # Not a constraint: the history of a deleted page stays, so that it can be recovered.
+    page = models.ForeignKey(Page, on_delete=models.DO_NOTHING, db_constraint=False, related_name="revisions")
+    number = models.PositiveIntegerField(_("revision"))
+    languages = models.JSONField(_("languages changed"), default=list)
+    structure_changed = models.BooleanField(
+        _("structure changed"), default=False, help_text=_("Address, place, owner, related pages or sections moved.")
+    )
+
+    class Meta:
+        verbose_name = _("page revision")
+        verbose_name_plural = _("page revisions")
+        ordering = ["page", "-number"]
+        constraints = [models.UniqueConstraint(fields=["page", "number"], name="one_number_per_page_revision")]
+
+    def __str__(self):
+        return f"{self.page_id} #{self.number}"
+
+
+class Publication(models.Model):
+    """A page going live in one language: an append-only log, kept when the live
+    snapshot is replaced by a newer one."""
+
+    page = models.ForeignKey(Page, on_delete=models.DO_NOTHING, db_constraint=False, related_name="publications")
+    language = models.CharField(_("language"), max_length=10)
+    revision = models.ForeignKey(PageRevision, null=True, on_delete=models.PROTECT, related_name="publications")
+    published_at = models.DateTimeField(_("published"))
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    signed_off_by = models.CharField(_("signed off by"), max_length=200)
+    last_reviewed = models.DateField(_("last reviewed"))
+    next_review_due = models.DateField(_("next review due"))
+
+    class Meta:
+        verbose_name = _("publication")
+        verbose_name_plural = _("publications")
+        ordering = ["-published_at"]
+
+    def __str__(self):
+        return f"{self.page_id} [{self.language}] {self.published_at:%Y-%m-%d}"

@@ -20,7 +20,7 @@ from modeltranslation.utils import build_localized_fieldname
 
 from pages import languages as site_languages
 from pages import richtext
-from pages.models import LiveSnapshot, Page, Section
+from pages.models import LiveSnapshot, Page, PageRevision, Publication, Section
 
 
 class PublishingError(Exception):
@@ -87,9 +87,9 @@ def publish_page(
     signed_off_by: str,
     published_by: AbstractBaseUser | None = None,
 ) -> list[LiveSnapshot]:
-    """Make the current wording of ``page`` live in each of ``languages``.
+    """Make the current wording of ``page`` (its latest revision) live in each of ``languages``.
 
-    Writes one snapshot per language and rebuilds the snapshots of other pages
+    Writes one snapshot per language and a Publication log row each, and rebuilds the snapshots of other pages
     that show this one (links, breadcrumbs, related and child lists), all in one
     transaction. Raises UnknownLanguage, NotTranslated or InvalidReviewDates, and
     then writes nothing.
@@ -124,6 +124,7 @@ def publish_page(
             live_source = LiveSnapshot.objects.filter(page=page, language=source).first()
             approved_source = live_source.source if live_source else None
         now = timezone.now()
+        page_revision = PageRevision.objects.filter(page=page).order_by("-number").first()
         snapshots = []
         for language in languages:
             fallback = None if language == source else approved_source
@@ -138,7 +139,18 @@ def publish_page(
                     "signed_off_by": signed_off_by.strip(),
                     "published_at": now,
                     "published_by": published_by,
+                    "revision": page_revision,
                 },
+            )
+            Publication.objects.create(
+                page=page,
+                language=language,
+                revision=page_revision,
+                published_at=now,
+                published_by=published_by,
+                signed_off_by=snapshot.signed_off_by,
+                last_reviewed=last_reviewed,
+                next_review_due=next_review_due,
             )
             build(snapshot)
             snapshots.append(snapshot)

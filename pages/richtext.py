@@ -304,3 +304,72 @@ def render(
         link_rel=None,
     )
     return renderer.result
+
+
+class _Reader(HTMLParser):
+    """Stored rich text as plain lines, with every meaningful mark spelled out."""
+
+    def __init__(self, label_for_page: Callable[[int], str]):
+        super().__init__(convert_charrefs=True)
+        self.label_for_page = label_for_page
+        self.out: list[str] = []
+        self._lists: list[list] = []  # for each open list: [ordered, items so far]
+        self._links: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag in {"p", "h3", "h4"}:
+            self.out.append("\n\n" + ("### " if tag != "p" else ""))
+        elif tag in {"ul", "ol"}:
+            self._lists.append([tag == "ol", 0])
+        elif tag == "li":
+            ordered, count = self._lists[-1] if self._lists else (False, 0)
+            if self._lists:
+                self._lists[-1][1] = count + 1
+            self.out.append(f"\n{count + 1}. " if ordered else "\n• ")
+        elif tag == "br":
+            self.out.append("\n")
+        elif tag == "strong":
+            self.out.append("**")
+        elif tag == "em":
+            self.out.append("*")
+        elif tag in {"sup", "sub"}:
+            self.out.append("^{" if tag == "sup" else "_{")
+        elif tag == "a":
+            href = attrs.get("href") or ""
+            if match := PAGE_LINK.match(href):
+                target = self.label_for_page(int(match.group("id")))
+                anchor = f"#{match.group('anchor')}" if match.group("anchor") else ""
+                self._links.append(f" → {target}{anchor}]")
+            elif TERM_LINK.match(href):
+                self._links.append(f" — definition: {attrs.get('title') or '(none)'}]")
+            else:
+                self._links.append(f" → {href}]")
+            self.out.append("[")
+
+    handle_startendtag = handle_starttag
+
+    def handle_endtag(self, tag):
+        if tag in {"ul", "ol"} and self._lists:
+            self._lists.pop()
+        elif tag == "strong":
+            self.out.append("**")
+        elif tag == "em":
+            self.out.append("*")
+        elif tag in {"sup", "sub"}:
+            self.out.append("}")
+        elif tag == "a" and self._links:
+            self.out.append(self._links.pop())
+
+    def handle_data(self, data):
+        self.out.append(" ".join(data.split("\n")))
+
+
+def readable(stored_html: str, *, label_for_page: Callable[[int], str]) -> str:
+    """Stored rich text as plain text for reviewing changes: lists as bullets,
+    ``**bold**``, ``*italic*``, ``^{superscript}``, and each link or glossary
+    term followed by where it leads or what it means."""
+    reader = _Reader(label_for_page)
+    reader.feed(stored_html or "")
+    reader.close()
+    return "\n".join(line.rstrip() for line in "".join(reader.out).strip().split("\n"))

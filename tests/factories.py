@@ -4,6 +4,7 @@ import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
+from pages import history
 from pages.models import Page, Section
 from pages.publishing import publish_page
 
@@ -25,7 +26,19 @@ class UserFactory(factory.django.DjangoModelFactory):
             user.groups.set(Group.objects.filter(name__in=extracted))
 
 
-class PageFactory(factory.django.DjangoModelFactory):
+class InRevision(factory.django.DjangoModelFactory):
+    """Content is only ever saved inside a revision; factories too."""
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        with history.revision(user=None, comment=f"{model_class.__name__} made for a test"):
+            return super()._create(model_class, *args, **kwargs)
+
+
+class PageFactory(InRevision):
     class Meta:
         model = Page
 
@@ -34,7 +47,7 @@ class PageFactory(factory.django.DjangoModelFactory):
     summary_en = "A short summary."
 
 
-class SectionFactory(factory.django.DjangoModelFactory):
+class SectionFactory(InRevision):
     class Meta:
         model = Section
 
@@ -42,6 +55,11 @@ class SectionFactory(factory.django.DjangoModelFactory):
     position = factory.Sequence(int)
     heading_en = factory.Sequence(lambda n: f"Heading {n}")
     body_en = factory.Sequence(lambda n: f"<p>Body text {n}.</p>")
+
+
+def edited(comment="Edited in a test", user=None):
+    """A revision block for a test's own edits."""
+    return history.revision(user=user, comment=comment)
 
 
 def publish(page, *languages, **overrides):

@@ -37,6 +37,7 @@ def test_welsh_edit_in_the_browser_changes_only_what_was_typed(page, live_server
     editor.click()
     page.keyboard.press("Control+End")
     page.keyboard.type(" GAIRPRAWF")
+    page.fill("#id_change_comment", "Ychwanegu gair prawf.")
     page.click("input[name=_continue]")
     page.wait_for_selector(".messagelist .success")
 

@@ -38,6 +38,7 @@ def page_form(**overrides):
         "sections-INITIAL_FORMS": "0",
         "sections-MIN_NUM_FORMS": "0",
         "sections-MAX_NUM_FORMS": "1000",
+        "change_comment": "New page on glucagonoma.",
     }
     return data | overrides
 

@@ -8,6 +8,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from pages.models import LiveSnapshot, Page, Section
+from tests.factories import edited
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +30,8 @@ def test_loading_twice_creates_nothing_the_second_time():
 def test_a_second_load_leaves_editors_changes_alone(demo_content):
     page = Page.objects.get(path=GLUCAGONOMA)
     page.title_en = "Glucagonoma (edited)"
-    page.save()
+    with edited():
+        page.save()
     call_command("load_demo_content", stdout=io.StringIO())
     page.refresh_from_db()
     assert page.title_en == "Glucagonoma (edited)"

@@ -18,6 +18,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 from pages.models import Page, Section
 from pages.publishing import NotTranslated, publish_page
+from tests.factories import edited
 
 LANGUAGES = ("en", "cy")
 TOKEN = re.compile(r"tok\d+")
@@ -29,7 +30,8 @@ class PublishingMachine(RuleBasedStateMachine):
         self.savepoint = transaction.savepoint_create()
         self.tokens = (f"tok{n}" for n in itertools.count())
         self.client = Client()
-        self.page = Page.objects.create(slug="glucagonoma", title_en=next(self.tokens), title_cy=next(self.tokens))
+        with edited():
+            self.page = Page.objects.create(slug="glucagonoma", title_en=next(self.tokens), title_cy=next(self.tokens))
         self.title = {"en": self.page.title_en, "cy": self.page.title_cy}
         self.sections: list[dict] = []  # the working copy, as the model sees it
         self.live: dict[str, dict] = {}  # language -> the wording published in it
@@ -45,7 +47,8 @@ class PublishingMachine(RuleBasedStateMachine):
         text = "" if clear and language != "en" else next(self.tokens)
         self.title[language] = text
         setattr(self.page, f"title_{language}", text)
-        self.page.save()
+        with edited():
+            self.page.save()
 
     @rule(with_welsh=st.booleans())
     def add_section(self, with_welsh):
@@ -53,14 +56,15 @@ class PublishingMachine(RuleBasedStateMachine):
             "heading": {"en": next(self.tokens), "cy": next(self.tokens) if with_welsh else ""},
             "body": {"en": next(self.tokens), "cy": next(self.tokens) if with_welsh else ""},
         }
-        created = Section.objects.create(
-            page=self.page,
-            position=len(self.sections),
-            heading_en=section["heading"]["en"],
-            heading_cy=section["heading"]["cy"],
-            body_en=f"<p>{section['body']['en']}</p>",
-            body_cy=f"<p>{section['body']['cy']}</p>" if with_welsh else "",
-        )
+        with edited():
+            created = Section.objects.create(
+                page=self.page,
+                position=len(self.sections),
+                heading_en=section["heading"]["en"],
+                heading_cy=section["heading"]["cy"],
+                body_en=f"<p>{section['body']['en']}</p>",
+                body_cy=f"<p>{section['body']['cy']}</p>" if with_welsh else "",
+            )
         self.sections.append(section | {"pk": created.pk})
 
     @precondition(lambda self: self.sections)

@@ -4,7 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from pages.models import Page, Section
-from tests.factories import PageFactory, SectionFactory, publish
+from tests.factories import PageFactory, SectionFactory, edited, publish
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +20,8 @@ def test_moving_a_page_moves_its_descendants():
     middle = PageFactory(slug="b", parent=top)
     leaf = PageFactory(slug="c", parent=middle)
     middle.slug = "renamed"
-    middle.save()
+    with edited():
+        middle.save()
     leaf.refresh_from_db()
     assert leaf.path == "a/renamed/c"
 

@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 
 from pages.models import LiveSnapshot, Section
 from pages.publishing import InvalidReviewDates, NotTranslated, PublishingError, UnknownLanguage
-from tests.factories import PageFactory, SectionFactory, publish
+from tests.factories import PageFactory, SectionFactory, edited, publish
 
 pytestmark = pytest.mark.django_db
 
@@ -30,10 +30,11 @@ def test_editing_the_working_copy_changes_nothing_live(client):
     page = PageFactory(slug="glucagonoma", title_en="Glucagonoma")
     section = SectionFactory(page=page, body_en="<p>Approved wording.</p>")
     publish(page, "en")
-    page.title_en = "Unreviewed title"
-    page.save()
-    section.body_en = "<p>Unreviewed wording.</p>"
-    section.save()
+    with edited():
+        page.title_en = "Unreviewed title"
+        page.save()
+        section.body_en = "<p>Unreviewed wording.</p>"
+        section.save()
     SectionFactory(page=page, heading_en="Unreviewed section")
 
     response = client.get("/en/glucagonoma/")
@@ -60,7 +61,8 @@ def test_fallback_wording_is_the_signed_off_version_not_the_working_copy(client)
     section = SectionFactory(page=page, heading_en="Treatment", body_en="<p>Approved surgery text.</p>")
     publish(page, "en")
     section.body_en = "<p>Unreviewed English edit.</p>"
-    section.save()
+    with edited():
+        section.save()
 
     publish(page, "ar")
 
@@ -115,7 +117,8 @@ def test_links_to_a_page_follow_it_when_it_moves():
     publish(page, "en")
 
     target.slug = "tests-to-diagnose"
-    target.save()
+    with edited():
+        target.save()
 
     snapshot = LiveSnapshot.objects.get(page=page, language="en")
     assert '<a href="/en/nets/tests-to-diagnose/">tests</a>' in snapshot.content["sections"][0]["html"]
@@ -182,7 +185,8 @@ def test_reordering_pages_reorders_the_live_child_list():
     publish(first, "en")
     publish(second, "en")
     first.position = 2
-    first.save()
+    with edited():
+        first.save()
     children = LiveSnapshot.objects.get(page=parent).content["children"]
     assert [child["title"] for child in children] == ["Second", "First"]
 

@@ -5,10 +5,9 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
 from modeltranslation.utils import build_localized_fieldname
 
-from pages import languages
+from pages import history, languages
 from pages.models import Page, Section
 from pages.publishing import PublishingError, publish_page
 
@@ -34,7 +33,7 @@ class Command(BaseCommand):
             if owner_user is None:
                 raise CommandError(f"No user {owner!r} to own the demo pages.")
         try:
-            with transaction.atomic():
+            with history.revision(user=None, comment="Loaded the demo content"):
                 created = self.load(data["pages"], owner_user)
         except ValidationError as error:
             raise CommandError(f"The demo content is not valid; nothing was loaded. {error}") from None
