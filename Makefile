@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export DEBUG ?= true
 
-.PHONY: run test lint format migrate demo clean
+.PHONY: run test bench lint format clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed; none was found (set PYTHON=/path/to/python3.12)." >&2; exit 1; }
@@ -22,6 +22,9 @@ run: $(BIN)/.installed  ## migrate, load demo content and users, serve on 127.0.
 
 test: $(BIN)/.installed  ## the whole suite (DATABASE_URL=postgres://... for PostgreSQL)
 	$(BIN)/pytest
+
+bench: $(BIN)/.installed  ## print performance figures (DATABASE_URL=postgres://... for PostgreSQL)
+	$(BIN)/pytest tests/benchmarks -q -s -o addopts=""
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .

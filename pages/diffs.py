@@ -62,6 +62,10 @@ class Comparison:
     sections: list[SectionChange]
 
     @property
+    def unchanged_page_fields(self) -> int:
+        return sum(not f.is_changed for f in self.page_fields)
+
+    @property
     def is_empty(self) -> bool:
         return (
             not self.structure
