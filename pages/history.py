@@ -17,6 +17,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models.signals import post_delete
 from reversion.models import Version
 
 from pages import languages
@@ -49,6 +50,7 @@ def register() -> None:
     # whole page, and saving the page records every section.
     reversion.register(Page, exclude=PAGE_FIELDS, follow=["sections"])
     reversion.register(Section, exclude=SECTION_FIELDS, follow=["page"])
+    post_delete.connect(_record_section_deletion, sender=Section)
     reversion.signals.pre_revision_commit.connect(_refuse_without_comment)
     reversion.signals.post_revision_commit.connect(_number_page_revisions)
 
@@ -67,6 +69,15 @@ def revision(*, user: AbstractBaseUser | None, comment: str) -> Iterator[None]:
         reversion.set_user(user if user is not None and user.is_authenticated else None)
         reversion.set_comment(comment)
         yield
+
+
+def _record_section_deletion(sender, instance: Section, **kwargs) -> None:
+    # A deleted section saves nothing, so without this its page's revision would
+    # not know it had gone.
+    if reversion.is_active():
+        page = Page.objects.filter(pk=instance.page_id).first()
+        if page is not None:
+            reversion.add_to_revision(page)
 
 
 def _refuse_without_comment(sender, revision, versions, **kwargs) -> None:

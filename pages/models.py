@@ -34,7 +34,7 @@ def _require_revision() -> None:
 class PageQuerySet(models.QuerySet):
     def live(self):
         """Pages with a live version in at least one language."""
-        return self.filter(pk__in=LiveSnapshot.objects.values("page_id"))
+        return self.filter(pk__in=LiveSnapshot.objects.filter(withdrawn_at__isnull=True).values("page_id"))
 
     def id_for_public_path(self, public_path: str) -> int | None:
         """The id of the page at a public address such as ``/cy/a/b/``, or None."""
@@ -207,6 +207,8 @@ class LiveSnapshot(models.Model):
         related_name="+",
         help_text="The revision of the page this wording was published from.",
     )
+    withdrawn_at = models.DateTimeField(_("withdrawn"), null=True, blank=True)
+    withdrawal_reason = models.TextField(_("reason for withdrawal"), blank=True)
     references = models.ManyToManyField(Page, blank=True, related_name="referencing_snapshots")
 
     objects = LiveSnapshotQuerySet.as_manager()

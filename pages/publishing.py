@@ -18,9 +18,10 @@ from django.utils import timezone
 from django.utils.text import slugify
 from modeltranslation.utils import build_localized_fieldname
 
+from pages import history, richtext
 from pages import languages as site_languages
-from pages import richtext
-from pages.models import LiveSnapshot, Page, PageRevision, Publication, Section
+from pages.history import PageState
+from pages.models import LiveSnapshot, Page, PageRevision, Publication
 
 
 class PublishingError(Exception):
@@ -39,43 +40,125 @@ class InvalidReviewDates(PublishingError):
     pass
 
 
-def _part(obj, field: str, language: str) -> dict | None:
-    value = getattr(obj, build_localized_fieldname(field, language)) or ""
+def _part(values: dict, field: str, language: str) -> dict | None:
+    value = values.get(build_localized_fieldname(field, language)) or ""
     return {"text": value, "lang": language} if value.strip() else None
 
 
-def freeze(page: Page, sections: Sequence[Section], language: str, *, fallback: dict | None = None) -> dict:
-    """The wording of ``page`` in ``language`` as it will be published.
+def freeze(state: PageState, language: str, *, fallback: dict | None = None) -> dict:
+    """The wording of a page revision (``state``) in ``language``, as it will be published.
 
     A part not yet translated is taken from ``fallback``, the frozen wording of
     the source language as signed off (never its working copy), marked as such so
-    that the page can say so. Raises NotTranslated when a section has neither a
-    translation nor signed-off source-language wording, and PublishingError when a
-    body holds markup the site would drop.
+    that the page can say so. Raises NotTranslated when the title, or a section,
+    has neither a translation nor signed-off source-language wording, and
+    PublishingError when a body holds markup the site would drop.
     """
+    source = site_languages.source()
+    title = _part(state.page, "title", language)
+    if title is None:
+        raise NotTranslated(f"The page has no title in {language}: translate it before publishing that language.")
     empty = {"text": "", "lang": language}
     fallback_sections = {section.get("id"): section for section in (fallback or {}).get("sections", [])}
     frozen_sections = []
-    for section in sections:
-        approved = fallback_sections.get(section.pk, {})
+    for section in state.sections:
+        approved = fallback_sections.get(section["id"], {})
         heading = _part(section, "heading", language) or approved.get("heading")
         body = _part(section, "body", language) or approved.get("body") or empty
+        label = section.get(f"heading_{source}") or section["id"]
         if heading is None:
-            source = site_languages.source()
             raise NotTranslated(
-                f"The section “{section}” has no {language} text and no signed-off {source} text "
+                f"The section “{label}” has no {language} text and no signed-off {source} text "
                 f"to show instead: translate it, or publish {source} first."
             )
         if losses := richtext.inspect(body["text"]).losses:
-            raise PublishingError(f"The section “{section}” holds markup the site would drop: {', '.join(losses)}.")
-        frozen_sections.append({"id": section.pk, "heading": heading, "body": body})
+            raise PublishingError(f"The section “{label}” holds markup the site would drop: {', '.join(losses)}.")
+        frozen_sections.append({"id": section["id"], "heading": heading, "body": body})
     return {
-        "title": _part(page, "title", language) or empty,
-        "summary": _part(page, "summary", language) or (fallback or {}).get("summary") or empty,
+        "title": title,
+        "summary": _part(state.page, "summary", language) or (fallback or {}).get("summary") or empty,
         "sections": frozen_sections,
-        "related": [related.pk for related in page.related.all()],
-        "is_sample_content": page.is_sample_content,
+        "related": list(state.page.get("related") or []),
+        "is_sample_content": bool(state.page.get("is_sample_content")),
     }
+
+
+def freeze_for_sign_off(page_revision: PageRevision, language: str) -> dict:
+    """What ``language``'s readers would see of ``page_revision`` if it were signed off
+    now: its own wording, and for untranslated parts the source language's live
+    (signed-off) wording. Raises as :func:`freeze` does."""
+    state = history.page_state(page_revision)
+    if language == site_languages.source():
+        return freeze(state, language)
+    live_source = LiveSnapshot.objects.filter(
+        page_id=page_revision.page_id, language=site_languages.source(), withdrawn_at__isnull=True
+    ).first()
+    return freeze(state, language, fallback=live_source.source if live_source else None)
+
+
+def check_review_dates(last_reviewed: datetime.date, next_review_due: datetime.date) -> None:
+    """Raise InvalidReviewDates unless the next review comes after the last."""
+    if next_review_due <= last_reviewed:
+        raise InvalidReviewDates(
+            f"The next review ({next_review_due:%d %b %Y}) must come after the last review ({last_reviewed:%d %b %Y})."
+        )
+
+
+def publish(
+    *,
+    page: Page,
+    language: str,
+    wording: dict,
+    revision: PageRevision | None,
+    last_reviewed: datetime.date,
+    next_review_due: datetime.date,
+    signed_off_by: str,
+    published_by: AbstractBaseUser | None = None,
+) -> LiveSnapshot:
+    """Make ``wording`` (from :func:`freeze`) the live version of ``page`` in ``language``.
+
+    Writes the snapshot and a Publication log row, and rebuilds the snapshots of
+    other pages that show this one (links, breadcrumbs, related and child lists),
+    all in one transaction. Callers check that the wording was signed off.
+    """
+    if not site_languages.is_known(language):
+        raise UnknownLanguage(f"Unknown language {language}: this site has {', '.join(site_languages.codes())}.")
+    check_review_dates(last_reviewed, next_review_due)
+    if not signed_off_by.strip():
+        raise PublishingError("Say who signed this version off.")
+    with transaction.atomic():
+        page = Page.objects.select_for_update().get(pk=page.pk)
+        now = timezone.now()
+        snapshot, _created = LiveSnapshot.objects.update_or_create(
+            page=page,
+            language=language,
+            defaults={
+                "path": page.path,
+                "source": wording,
+                "last_reviewed": last_reviewed,
+                "next_review_due": next_review_due,
+                "signed_off_by": signed_off_by.strip(),
+                "published_at": now,
+                "published_by": published_by,
+                "revision": revision,
+                "withdrawn_at": None,
+                "withdrawal_reason": "",
+            },
+        )
+        Publication.objects.create(
+            page=page,
+            language=language,
+            revision=revision,
+            published_at=now,
+            published_by=published_by,
+            signed_off_by=snapshot.signed_off_by,
+            last_reviewed=last_reviewed,
+            next_review_due=next_review_due,
+        )
+        build(snapshot)
+        snapshot.languages = _record_live_languages([page])[page.pk]
+        rebuild_dependents([page], exclude={snapshot.pk})
+    return snapshot
 
 
 def publish_page(
@@ -87,76 +170,56 @@ def publish_page(
     signed_off_by: str,
     published_by: AbstractBaseUser | None = None,
 ) -> list[LiveSnapshot]:
-    """Make the current wording of ``page`` (its latest revision) live in each of ``languages``.
+    """Make the latest revision of ``page`` live in each of ``languages`` at once,
+    as signed off by ``signed_off_by`` outside this system (the demo content, and
+    tests). The sign-off workflow publishes through :func:`publish` instead.
 
-    Writes one snapshot per language and a Publication log row each, and rebuilds the snapshots of other pages
-    that show this one (links, breadcrumbs, related and child lists), all in one
-    transaction. Raises UnknownLanguage, NotTranslated or InvalidReviewDates, and
-    then writes nothing.
+    Raises UnknownLanguage, NotTranslated or InvalidReviewDates, and then writes nothing.
     """
     languages = list(dict.fromkeys(languages))
     if not languages:
         raise UnknownLanguage("Choose at least one language to publish.")
-    unknown = [code for code in languages if code not in site_languages.codes()]
+    unknown = [code for code in languages if not site_languages.is_known(code)]
     if unknown:
-        raise UnknownLanguage(
-            f"Unknown language {', '.join(unknown)}: this site has {', '.join(site_languages.codes())}."
-        )
-    if next_review_due <= last_reviewed:
-        raise InvalidReviewDates(
-            f"The next review ({next_review_due:%d %b %Y}) must come after the last review ({last_reviewed:%d %b %Y})."
-        )
-    if not signed_off_by.strip():
-        raise PublishingError("Say who signed this version off.")
-
+        known = ", ".join(site_languages.codes())
+        raise UnknownLanguage(f"Unknown language {', '.join(unknown)}: this site has {known}.")
+    check_review_dates(last_reviewed, next_review_due)
+    source = site_languages.source()
+    # The source language first, so that the others fall back on this very version.
+    languages.sort(key=lambda code: code != source)
     with transaction.atomic():
-        page = Page.objects.select_for_update().get(pk=page.pk)
-        sections = list(page.sections.all())
-        untranslated = [code for code in languages if _part(page, "title", code) is None]
-        if untranslated:
-            raise NotTranslated(
-                f"“{page}” has no title in {', '.join(untranslated)}: translate it before publishing that language."
-            )
-        source = site_languages.source()
-        if source in languages:
-            approved_source = freeze(page, sections, source)
-        else:
-            live_source = LiveSnapshot.objects.filter(page=page, language=source).first()
-            approved_source = live_source.source if live_source else None
-        now = timezone.now()
         page_revision = PageRevision.objects.filter(page=page).order_by("-number").first()
-        snapshots = []
-        for language in languages:
-            fallback = None if language == source else approved_source
-            snapshot, _created = LiveSnapshot.objects.update_or_create(
+        if page_revision is None:
+            raise PublishingError(f"“{page}” has no saved revision to publish.")
+        return [
+            publish(
                 page=page,
                 language=language,
-                defaults={
-                    "path": page.path,
-                    "source": freeze(page, sections, language, fallback=fallback),
-                    "last_reviewed": last_reviewed,
-                    "next_review_due": next_review_due,
-                    "signed_off_by": signed_off_by.strip(),
-                    "published_at": now,
-                    "published_by": published_by,
-                    "revision": page_revision,
-                },
-            )
-            Publication.objects.create(
-                page=page,
-                language=language,
+                wording=freeze_for_sign_off(page_revision, language),
                 revision=page_revision,
-                published_at=now,
-                published_by=published_by,
-                signed_off_by=snapshot.signed_off_by,
                 last_reviewed=last_reviewed,
                 next_review_due=next_review_due,
+                signed_off_by=signed_off_by,
+                published_by=published_by,
             )
-            build(snapshot)
-            snapshots.append(snapshot)
-        live_languages = _record_live_languages([page])[page.pk]
-        for snapshot in snapshots:
-            snapshot.languages = live_languages
+            for language in languages
+        ]
+
+
+def withdraw(*, page: Page, reason: str) -> list[LiveSnapshot]:
+    """Take ``page`` off the public site in every language, keeping its snapshots
+    (and so its history) for the record: its address answers 410 Gone with
+    ``reason``, and links to it elsewhere become plain text."""
+    if not reason.strip():
+        raise PublishingError("Say why the page is withdrawn; readers are told.")
+    with transaction.atomic():
+        snapshots = list(LiveSnapshot.objects.select_for_update().filter(page=page, withdrawn_at__isnull=True))
+        if not snapshots:
+            raise PublishingError(f"“{page}” is not live.")
+        LiveSnapshot.objects.filter(pk__in=[s.pk for s in snapshots]).update(
+            withdrawn_at=timezone.now(), withdrawal_reason=reason.strip()
+        )
+        _record_live_languages([page])
         rebuild_dependents([page], exclude={s.pk for s in snapshots})
     return snapshots
 
@@ -165,7 +228,8 @@ def _record_live_languages(pages: Iterable[Page]) -> dict[int, list[str]]:
     order = {code: index for index, code in enumerate(site_languages.codes())}
     recorded = {}
     for page in pages:
-        live = sorted(LiveSnapshot.objects.filter(page=page).values_list("language", flat=True), key=order.get)
+        live_now = LiveSnapshot.objects.filter(page=page, withdrawn_at__isnull=True)
+        live = sorted(live_now.values_list("language", flat=True), key=order.get)
         LiveSnapshot.objects.filter(page=page).update(languages=live)
         recorded[page.pk] = live
     return recorded
@@ -262,7 +326,9 @@ def build(snapshot: LiveSnapshot) -> None:
 def _live_titles(page_ids: set[int], language: str) -> dict[int, dict]:
     """For each page with a live version: its title in ``language`` (or the
     source language's) and its public address in ``language``."""
-    rows = LiveSnapshot.objects.filter(page_id__in=page_ids).values_list("page_id", "language", "title", "path")
+    rows = LiveSnapshot.objects.filter(page_id__in=page_ids, withdrawn_at__isnull=True).values_list(
+        "page_id", "language", "title", "path"
+    )
     titles: dict[int, dict[str, str]] = {}
     paths: dict[int, str] = {}
     for page_id, lang, title, path in rows:

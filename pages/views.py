@@ -52,6 +52,8 @@ def page_detail(request, language, path):
     snapshot = LiveSnapshot.objects.for_reader(language).filter(path=path).order_by("preference").first()
     if snapshot is None:
         raise Http404("No live page at this address.")
+    if snapshot.withdrawn_at:
+        return render(request, "pages/withdrawn.html", {"snapshot": snapshot}, status=410)
     context = {
         "snapshot": snapshot,
         "content": snapshot.content,

@@ -75,13 +75,17 @@ class PublishingMachine(RuleBasedStateMachine):
         text = "" if clear else next(self.tokens)
         section[field][language] = text
         stored = f"<p>{text}</p>" if field == "body" and text else text
-        Section.objects.filter(pk=section["pk"]).update(**{f"{field}_{language}": stored})
+        with edited():
+            changed = Section.objects.get(pk=section["pk"])
+            setattr(changed, f"{field}_{language}", stored)
+            changed.save()
 
     @precondition(lambda self: self.sections)
     @rule(data=st.data())
     def delete_section(self, data):
         section = data.draw(st.sampled_from(self.sections))
-        Section.objects.filter(pk=section["pk"]).delete()
+        with edited():
+            Section.objects.get(pk=section["pk"]).delete()
         self.sections.remove(section)
 
     @rule(languages=st.sets(st.sampled_from(LANGUAGES), min_size=1))

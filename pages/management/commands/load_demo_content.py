@@ -5,6 +5,7 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 from modeltranslation.utils import build_localized_fieldname
 
 from pages import history, languages
@@ -33,8 +34,10 @@ class Command(BaseCommand):
             if owner_user is None:
                 raise CommandError(f"No user {owner!r} to own the demo pages.")
         try:
-            with history.revision(user=None, comment="Loaded the demo content"):
-                created = self.load(data["pages"], owner_user)
+            with transaction.atomic():
+                with history.revision(user=None, comment="Loaded the demo content"):
+                    created = self.load(data["pages"], owner_user)
+                self.publish(created)
         except ValidationError as error:
             raise CommandError(f"The demo content is not valid; nothing was loaded. {error}") from None
         except PublishingError as error:
@@ -55,7 +58,7 @@ class Command(BaseCommand):
                 raise CommandError(f"Page {number} in {file} needs a path and an English title.")
         return data
 
-    def load(self, entries: list[dict], owner) -> list[Page]:
+    def load(self, entries: list[dict], owner) -> list[tuple[Page, dict]]:
         by_path = {page.path: page for page in Page.objects.filter(path__in=[e["path"] for e in entries])}
         created: list[tuple[Page, dict]] = []
         for position, entry in enumerate(entries):
@@ -87,6 +90,9 @@ class Command(BaseCommand):
                 section.save()
             page.related.set(by_path[related] for related in entry.get("related", []))
 
+        return created
+
+    def publish(self, created: list[tuple[Page, dict]]) -> None:
         for page, entry in created:
             if publish := entry.get("publish"):
                 publish_page(
@@ -97,7 +103,6 @@ class Command(BaseCommand):
                     signed_off_by=DEMO_REVIEWER,
                 )
                 self.stdout.write(f"  published {', '.join(publish['languages'])}: {page.path}")
-        return [page for page, _entry in created]
 
     def set_translations(self, obj, data: dict, fields: tuple[str, ...], where: str) -> None:
         for field in fields:
