@@ -160,6 +160,13 @@ SERVER_EMAIL = os.environ.get("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 
 LOGIN_URL = "admin:login"
 
+# The address people use to reach this site, for links in e-mails.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# Sign-off: the reviewer may also publish, unless this asks for a third person
+# (neither an author nor the reviewer) to publish.
+REVIEW_REQUIRE_THIRD_PERSON = env_bool("REVIEW_REQUIRE_THIRD_PERSON", False)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -30,3 +30,8 @@ def local_name(code: str) -> str:
         return get_language_info(code)["name_local"]
     except KeyError:
         return dict(settings.LANGUAGES).get(code, code)
+
+
+def choices() -> list[tuple[str, str]]:
+    """(code, name in itself) for forms."""
+    return [(code, local_name(code)) for code in codes()]

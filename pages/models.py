@@ -7,7 +7,7 @@ it. LiveSnapshot rows are written only by ``pages.publishing``.
 import reversion
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models, transaction
 from django.db.models import Max
 from django.db.models.functions import Length
@@ -75,6 +75,12 @@ class Page(models.Model):
     related = models.ManyToManyField("self", verbose_name=_("related pages"), symmetrical=False, blank=True)
     is_sample_content = models.BooleanField(
         _("sample content"), default=False, help_text=_("Shown to readers as demonstration text, not advice.")
+    )
+    review_interval_months = models.PositiveSmallIntegerField(
+        _("review interval (months)"),
+        default=36,
+        validators=[MinValueValidator(1), MaxValueValidator(120)],
+        help_text=_("How long a clinical sign-off holds: approving proposes the next review this far ahead."),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)

@@ -265,7 +265,16 @@ TEMPLATE_IDS = frozenset({"main", "toc-heading", "terms", "children-heading", "r
 
 
 def build(snapshot: LiveSnapshot) -> None:
-    """Render ``snapshot.content`` from its frozen source and the live site around it."""
+    """Render ``snapshot.content`` from its frozen source and the live site around it, and save it."""
+    referenced = compose(snapshot)
+    snapshot.save(update_fields=["title", "summary", "content"])
+    snapshot.references.set(referenced)
+
+
+def compose(snapshot: LiveSnapshot) -> set[int]:
+    """Set ``snapshot``'s title, summary and content from its frozen source and the
+    live site around it, without saving (a preview uses this as it is). Returns the
+    ids of the pages it shows."""
     language = snapshot.language
     source = snapshot.source
     page = snapshot.page
@@ -319,8 +328,7 @@ def build(snapshot: LiveSnapshot) -> None:
         "has_untranslated_parts": languages_used != {language},
         "is_sample_content": source.get("is_sample_content", False),
     }
-    snapshot.save(update_fields=["title", "summary", "content"])
-    snapshot.references.set(referenced)
+    return referenced
 
 
 def _live_titles(page_ids: set[int], language: str) -> dict[int, dict]:

@@ -28,7 +28,7 @@ def home(request, language):
     snapshots = {}
     rows = (
         LiveSnapshot.objects.for_reader(language)
-        .filter(page__parent__isnull=True)
+        .filter(page__parent__isnull=True, withdrawn_at__isnull=True)
         .order_by("page__position", "path", "preference")
         .only("page_id", "language", "path", "title", "summary")
     )
@@ -54,7 +54,13 @@ def page_detail(request, language, path):
         raise Http404("No live page at this address.")
     if snapshot.withdrawn_at:
         return render(request, "pages/withdrawn.html", {"snapshot": snapshot}, status=410)
-    context = {
+    return render(request, "pages/page.html", page_context(request, snapshot, language))
+
+
+def page_context(request, snapshot: LiveSnapshot, language: str) -> dict:
+    """What the page template needs to show ``snapshot`` to a reader of ``language``."""
+    path = snapshot.path
+    return {
         "snapshot": snapshot,
         "content": snapshot.content,
         "is_fallback": snapshot.language != language,
@@ -75,7 +81,6 @@ def page_detail(request, language, path):
         ),
         "alternates": _alternates(request, path, snapshot.languages),
     }
-    return render(request, "pages/page.html", context)
 
 
 def _alternates(request, path: str, live_languages=None) -> list[dict]:

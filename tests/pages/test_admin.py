@@ -11,8 +11,8 @@ from tests.factories import PageFactory, SectionFactory, UserFactory, publish
 pytestmark = pytest.mark.django_db
 
 ADD_URL = "/admin/pages/page/add/"
-# Session, user, permissions, count, rows, live languages and the filters: 9, however many pages.
-QUERIES = 9
+# Session, user, permissions, count, rows, live versions, open reviews and the filters: 10, however many pages.
+QUERIES = 10
 
 
 @pytest.fixture

@@ -1,10 +1,8 @@
 """Publishing builds live snapshots; the working copy never reaches the public."""
 
 import datetime
-import io
 
 import pytest
-from django.core.management import CommandError, call_command
 
 from pages.models import LiveSnapshot, Section
 from pages.publishing import InvalidReviewDates, NotTranslated, PublishingError, UnknownLanguage
@@ -162,21 +160,6 @@ def test_every_snapshot_knows_the_languages_the_page_is_live_in():
         "cy": ["en", "cy", "ar"],
         "ar": ["en", "cy", "ar"],
     }
-
-
-def test_publish_command_publishes_and_explains_refusals():
-    page = PageFactory(slug="glucagonoma", title_en="Glucagonoma")
-    call_command("publish_page", "glucagonoma", "--language", "en", "--signed-off-by", "Dr A", stdout=io.StringIO())
-    assert LiveSnapshot.objects.filter(page=page, language="en").exists()
-
-    with pytest.raises(CommandError, match="has no title in cy"):
-        call_command("publish_page", "glucagonoma", "--language", "cy", "--signed-off-by", "Dr A")
-    with pytest.raises(CommandError, match="No page at 'nowhere'"):
-        call_command("publish_page", "nowhere", "--language", "en", "--signed-off-by", "Dr A")
-    with pytest.raises(CommandError, match="is not a date"):
-        call_command(
-            "publish_page", "glucagonoma", "--language", "en", "--signed-off-by", "A", "--last-reviewed", "11/3/25"
-        )
 
 
 def test_reordering_pages_reorders_the_live_child_list():
