@@ -59,7 +59,7 @@ class PageAdmin(TabbedTranslationAdmin):
     fieldsets = [
         (None, {"fields": ("title", "summary")}),
         (_("Place in the site"), {"fields": ("parent", "slug", "position", "path")}),
-        (_("Responsibility"), {"fields": ("owner", "related", "is_sample_content")}),
+        (_("Responsibility"), {"fields": ("owner", "review_interval_months", "related", "is_sample_content")}),
     ]
     inlines = [SectionInline]
     history_per_page = 50

@@ -36,9 +36,10 @@ from review.models import OPEN_STATES, Notification, Profile, ReviewRequest, Sta
 User = get_user_model()
 
 
-def may_see_drafts(user, page: Page | None = None) -> bool:
-    """Whether ``user`` may read unpublished wording (of ``page``)."""
-    return user.is_active and user.is_staff and user.has_perm("pages.view_page", page)
+def may_see_drafts(user) -> bool:
+    """Whether ``user`` may read unpublished wording. Rights are per role, the same
+    for every page; this is the one place to narrow them per page."""
+    return user.is_active and user.is_staff and user.has_perm("pages.view_page")
 
 
 class WorkflowFilter(admin.SimpleListFilter):
@@ -215,13 +216,13 @@ class WorkflowPageAdmin(PageAdmin):
             ("<int:object_id>/workflow/publish/<int:request_id>/", *view(self.publish_view, "publish", post_only=True)),
             ("<int:object_id>/workflow/reconfirm/<str:language>/", *view(self.reconfirm_view, "reconfirm")),
             ("<int:object_id>/workflow/withdraw/", *view(self.withdraw_view, "withdraw")),
-            ("<int:object_id>/preview/<int:number>/<str:language>/", *view(self.preview_view, "preview")),
+            ("<int:object_id>/preview/<int:number>/<str:language>/", *view(never_cache(self.preview_view), "preview")),
         ]
         return [path(route, function, name=name) for route, function, name in routes] + super().get_urls()
 
     def _draft_page(self, request, object_id) -> Page:
         page = get_object_or_404(Page, pk=object_id)
-        if not may_see_drafts(request.user, page):
+        if not may_see_drafts(request.user):
             raise PermissionDenied
         return page
 
@@ -423,8 +424,6 @@ class WorkflowPageAdmin(PageAdmin):
             response = TemplateResponse(request, "review/preview.html", context)
             response.render()
         return self._preview_response(response)
-
-    preview_view = never_cache(preview_view)
 
 
 def _only_language(comparison: diffs.Comparison, language: str) -> diffs.Comparison:

@@ -34,6 +34,7 @@ def page_form(**overrides):
         "slug": "glucagonoma",
         "position": "0",
         "owner": "",
+        "review_interval_months": "36",
         "sections-TOTAL_FORMS": "0",
         "sections-INITIAL_FORMS": "0",
         "sections-MIN_NUM_FORMS": "0",

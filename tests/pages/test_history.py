@@ -10,6 +10,7 @@ from reversion.models import Revision, Version
 from pages import history
 from pages.models import Page, PageRevision, RevisionRequired, Section
 from review import roles
+from tests.admin_forms import change_form, save_in_admin
 from tests.factories import PageFactory, SectionFactory, UserFactory, edited, publish
 
 pytestmark = pytest.mark.django_db
@@ -42,41 +43,6 @@ def glucagonoma():
         body_cy="<p>Llawdriniaeth.</p>",
     )
     return page
-
-
-def change_form(page, **changes):
-    """The admin change form's data for ``page`` as it stands, with ``changes``."""
-    data = {
-        "slug": page.slug,
-        "position": str(page.position),
-        "parent": page.parent_id or "",
-        "owner": page.owner_id or "",
-        "change_comment": "Routine update.",
-    }
-    for code in ("en", "cy", "ar"):
-        data[f"title_{code}"] = getattr(page, f"title_{code}") or ""
-        data[f"summary_{code}"] = getattr(page, f"summary_{code}") or ""
-    sections = list(page.sections.all())
-    data |= {
-        "sections-TOTAL_FORMS": str(len(sections)),
-        "sections-INITIAL_FORMS": str(len(sections)),
-        "sections-MIN_NUM_FORMS": "0",
-        "sections-MAX_NUM_FORMS": "1000",
-    }
-    for number, section in enumerate(sections):
-        data[f"sections-{number}-id"] = str(section.pk)
-        data[f"sections-{number}-page"] = str(page.pk)
-        data[f"sections-{number}-position"] = str(section.position)
-        for code in ("en", "cy", "ar"):
-            data[f"sections-{number}-heading_{code}"] = getattr(section, f"heading_{code}") or ""
-            data[f"sections-{number}-body_{code}"] = getattr(section, f"body_{code}") or ""
-    return data | changes
-
-
-def save_in_admin(client, page, **changes):
-    response = client.post(f"/admin/pages/page/{page.pk}/change/", change_form(page, **changes))
-    assert response.status_code == 302, re.findall(r'<ul class="errorlist[^>]*>.*?</ul>', response.content.decode())
-    return response
 
 
 def test_pages_and_sections_are_registered_with_every_language_column():

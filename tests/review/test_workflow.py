@@ -1,0 +1,572 @@
+"""The sign-off workflow through the admin's real views: who may take each step,
+the four-eyes rule, the pinned revision, review dates, re-confirmation,
+withdrawal, the log, the ledger and the e-mails."""
+
+import csv
+import datetime
+import io
+import re
+
+import pytest
+import time_machine
+from django.core import mail
+from django.core.management import CommandError, call_command
+
+from pages.models import LiveSnapshot
+from review import roles, services
+from review.models import Notification, Profile, ReviewRequest, State, Transition
+from tests.admin_forms import change_form, save_in_admin
+from tests.factories import PageFactory, SectionFactory, UserFactory, edited, publish
+
+pytestmark = pytest.mark.django_db
+
+TODAY = datetime.date(2026, 11, 25)
+
+
+@pytest.fixture(autouse=True)
+def _fixed_day():
+    with time_machine.travel(datetime.datetime(2026, 11, 25, 10, 0, tzinfo=datetime.UTC), tick=True):
+        yield
+
+
+@pytest.fixture
+def people():
+    return {
+        "editor": UserFactory(username="eleri", first_name="Eleri", last_name="Jones", roles=[roles.EDITOR]),
+        "editor2": UserFactory(username="owain", roles=[roles.EDITOR]),
+        "reviewer": UserFactory(
+            username="rhys", first_name="Dr Rhys", last_name="Evans", roles=[roles.CLINICAL_REVIEWER]
+        ),
+        "editing_reviewer": UserFactory(username="sian", roles=[roles.EDITOR, roles.CLINICAL_REVIEWER]),
+        "publisher": UserFactory(username="pat", roles=[roles.PUBLISHER]),
+        "nobody": UserFactory(username="nobody"),
+        "superuser": UserFactory(username="root", is_superuser=True),
+    }
+
+
+@pytest.fixture
+def page():
+    page = PageFactory(slug="glucagonoma", title_en="Glucagonoma", title_cy="Glwcagonoma", summary_en="Rare.")
+    SectionFactory(page=page, heading_en="Treatment", heading_cy="Triniaeth", body_en="<p>Surgery.</p>",
+                   body_cy="<p>Llawdriniaeth.</p>")  # fmt: skip
+    return page
+
+
+def as_user(client, user):
+    client.force_login(user)
+    return client
+
+
+def edit(client, user, page, **changes):
+    """Save ``page`` through the admin as ``user``."""
+    page.refresh_from_db()
+    return save_in_admin(as_user(client, user), page, **changes)
+
+
+def submit(client, user, page, *languages, status=302):
+    response = as_user(client, user).post(
+        f"/admin/pages/page/{page.pk}/workflow/submit/", {"languages": list(languages), "comment": "Please check."}
+    )
+    assert response.status_code == status
+    return response
+
+
+def open_request(page, language="en"):
+    return ReviewRequest.objects.filter(page=page, language=language).order_by("-pk").first()
+
+
+def approve(client, user, review, status=302, **dates):
+    data = {"last_reviewed": dates.get("last_reviewed", TODAY), "next_review_due": dates.get("next_review_due", "")}
+    data |= {"comment": dates.get("comment", "Clinically accurate."), "approve": "1"}
+    if not data["next_review_due"]:
+        data["next_review_due"] = datetime.date(2029, 11, 25)
+    response = as_user(client, user).post(f"/admin/pages/page/{review.page_id}/workflow/review/{review.pk}/", data)
+    assert response.status_code == status, response.content.decode()[:3000]
+    return response
+
+
+def publish_in_admin(client, user, review, status=302):
+    response = as_user(client, user).post(f"/admin/pages/page/{review.page_id}/workflow/publish/{review.pk}/")
+    assert response.status_code == status
+    return response
+
+
+def public_text(client, language, path="glucagonoma"):
+    client.logout()
+    return client.get(f"/{language}/{path}/").content.decode()
+
+
+def messages_of(response) -> list[str]:
+    """The messages of this response (earlier, unread ones first)."""
+    return [str(m) for m in response.wsgi_request._messages]
+
+
+def test_a_change_goes_from_draft_to_live_through_every_step(client, people, page):
+    edit(client, people["editor"], page, title_en="Glucagonoma (pancreatic NET)")
+    submit(client, people["editor"], page, "en")
+    review = open_request(page)
+    assert review.state == State.IN_REVIEW
+    assert list(review.authors.all()) == [people["editor"]]
+    assert public_text(client, "en").count("pancreatic NET") == 0  # nothing is live yet
+
+    approve(client, people["reviewer"], review)
+    review.refresh_from_db()
+    assert review.state == State.APPROVED and review.approved_by == people["reviewer"]
+    assert review.last_reviewed == TODAY and review.next_review_due == datetime.date(2029, 11, 25)
+    assert "pancreatic NET" not in public_text(client, "en")
+
+    publish_in_admin(client, people["publisher"], review)
+    review.refresh_from_db()
+    assert review.state == State.PUBLISHED
+    html = public_text(client, "en")
+    assert "Glucagonoma (pancreatic NET)" in html
+    assert '"2026-11-25">25 Nov 2026</time>' in html and '"2029-11-25">25 Nov 2029</time>' in html
+
+    steps = list(
+        Transition.objects.filter(page=page).order_by("at", "pk").values_list("action", "from_state", "to_state")
+    )
+    assert steps == [
+        ("submit", "draft", "in_review"),
+        ("approve", "in_review", "approved"),
+        ("publish", "approved", "live"),
+    ]
+    approval = Transition.objects.get(page=page, action="approve")
+    assert (approval.user, approval.revision, approval.languages, approval.comment) == (
+        people["reviewer"], review.revision, ["en"], "Clinically accurate."
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("step", "allowed"),
+    [
+        ("submit", {"editor", "editor2", "editing_reviewer", "superuser"}),
+        ("approve", {"reviewer", "editing_reviewer", "superuser"}),
+        ("publish", {"publisher", "superuser"}),
+    ],
+)
+def test_each_step_is_allowed_only_to_its_roles(client, people, page, step, allowed):
+    edit(client, people["editor"], page, title_en="Glucagonoma, revised")
+    for name, user in people.items():
+        if step != "submit":
+            services.submit(page=page, languages=["en"], user=people["editor"])
+        if step == "publish":
+            services.approve(request=open_request(page), user=people["reviewer"])
+        before = Transition.objects.count()
+        if step == "submit":
+            response = submit(client, user, page, "en", status=302 if name in allowed else 403)
+        elif step == "approve":
+            response = approve(client, user, open_request(page), status=302 if name in allowed else 403)
+        else:
+            response = publish_in_admin(client, user, open_request(page), status=302 if name in allowed else 403)
+        if name in allowed:
+            assert Transition.objects.count() == before + 1, (name, messages_of(response))
+        else:
+            assert Transition.objects.count() == before, name
+        # Back to a clean slate for the next person.
+        ReviewRequest.objects.filter(state__in=[State.IN_REVIEW, State.APPROVED]).update(state=State.SUPERSEDED)
+        LiveSnapshot.objects.all().delete()
+
+
+def test_buttons_show_only_the_steps_the_person_may_take(client, people, page):
+    edit(client, people["editor"], page, title_en="Glucagonoma, revised")
+    form = as_user(client, people["editor"]).get(f"/admin/pages/page/{page.pk}/change/").content.decode()
+    assert "Submit for review" in form
+    submit(client, people["editor"], page, "en")
+    review = open_request(page)
+    review_url = f"/admin/pages/page/{page.pk}/workflow/review/{review.pk}/"
+    form = as_user(client, people["editor"]).get(f"/admin/pages/page/{page.pk}/change/").content.decode()
+    assert f'class="button" href="{review_url}"' not in form
+    assert "another reviewer must approve your changes" in form
+    form = as_user(client, people["reviewer"]).get(f"/admin/pages/page/{page.pk}/change/").content.decode()
+    assert f'class="button" href="{review_url}"' in form
+    assert "Submit for review" not in form and "/workflow/publish/" not in form
+    services.approve(request=review, user=people["reviewer"])
+    form = as_user(client, people["publisher"]).get(f"/admin/pages/page/{page.pk}/change/").content.decode()
+    assert f"/workflow/publish/{review.pk}/" in form
+    form = as_user(client, people["reviewer"]).get(f"/admin/pages/page/{page.pk}/change/").content.decode()
+    assert "/workflow/publish/" not in form
+
+
+def test_four_eyes_a_reviewer_cannot_approve_their_own_changes(client, people, page):
+    author = people["editing_reviewer"]
+    edit(client, author, page, title_en="Glucagonoma (edited by a reviewer)")
+    submit(client, people["editor"], page, "en")  # submitted by someone else: still their words
+    review = open_request(page)
+    assert list(review.authors.all()) == [author]
+    screen = as_user(client, author).get(f"/admin/pages/page/{page.pk}/workflow/review/{review.pk}/")
+    assert "another reviewer must approve it" in screen.content.decode()
+    assert 'name="approve"' not in screen.content.decode()
+    approve(client, author, review, status=403)
+    assert open_request(page).state == State.IN_REVIEW
+    approve(client, people["reviewer"], review)
+    assert open_request(page).state == State.APPROVED
+
+
+def test_superusers_are_no_back_door_around_four_eyes(client, people, page):
+    edit(client, people["superuser"], page, title_en="Glucagonoma (by the administrator)")
+    submit(client, people["superuser"], page, "en")
+    approve(client, people["superuser"], open_request(page), status=403)
+    assert open_request(page).state == State.IN_REVIEW
+
+
+def test_four_eyes_counts_only_changes_to_that_language_since_it_was_last_live(client, people, page):
+    publish(page, "en", "cy")
+    edit(client, people["editing_reviewer"], page, title_cy="Glwcagonoma (newydd)")
+    edit(client, people["editor"], page, title_en="Glucagonoma (new)")
+    submit(client, people["editor"], page, "en", "cy")
+    english, welsh = open_request(page, "en"), open_request(page, "cy")
+    assert list(english.authors.all()) == [people["editor"]]
+    assert list(welsh.authors.all()) == [people["editing_reviewer"]]
+    approve(client, people["editing_reviewer"], english)  # did not write the English change
+    approve(client, people["editing_reviewer"], welsh, status=403)
+
+
+def test_the_pinned_revision_goes_live_even_if_edited_after_submission(client, people, page):
+    edit(client, people["editor"], page, title_en="Glucagonoma: approved wording")
+    submit(client, people["editor"], page, "en")
+    review = open_request(page)
+    edit(client, people["editor2"], page, title_en="Glucagonoma: unreviewed wording")
+    approve(client, people["reviewer"], review)
+    edit(client, people["editor2"], page, title_en="Glucagonoma: even later wording")
+    publish_in_admin(client, people["publisher"], review)
+    html = public_text(client, "en")
+    assert "Glucagonoma: approved wording" in html
+    assert "unreviewed" not in html and "even later" not in html
+    assert LiveSnapshot.objects.get(page=page, language="en").revision == review.revision
+    # The working copy still holds the newer draft beside the live version.
+    listing = as_user(client, people["editor"]).get("/admin/pages/page/").content.decode()
+    assert "en: live, with a newer draft" in listing
+
+
+def test_review_dates_default_to_the_pages_interval_and_are_validated(client, people, page):
+    page.review_interval_months = 12
+    with edited():
+        page.save()
+    submit(client, people["editor"], page, "en")
+    review = open_request(page)
+    screen = as_user(client, people["reviewer"]).get(f"/admin/pages/page/{page.pk}/workflow/review/{review.pk}/")
+    assert 'value="2027-11-25"' in screen.content.decode()
+
+    for dates, error in [
+        ({"last_reviewed": "2026-10-01", "next_review_due": "2026-11-01"}, "cannot be due today or in the past"),
+        ({"last_reviewed": "2027-01-01", "next_review_due": "2028-01-01"}, "cannot be in the future"),
+        ({"last_reviewed": "2026-11-20", "next_review_due": "2026-11-20"}, "must come after"),
+        ({"next_review_due": "25/11/2029"}, "Enter a valid date"),
+    ]:
+        response = approve(client, people["reviewer"], review, status=400, **dates)
+        assert error in response.content.decode()
+        assert open_request(page).state == State.IN_REVIEW
+
+    approve(client, people["reviewer"], review, last_reviewed="2026-11-20", next_review_due="2027-05-20")
+    review.refresh_from_db()
+    assert (review.last_reviewed, review.next_review_due) == (datetime.date(2026, 11, 20), datetime.date(2027, 5, 20))
+
+
+def test_requesting_changes_needs_a_comment_and_tells_the_author(
+    client, people, page, django_capture_on_commit_callbacks
+):
+    edit(client, people["editor"], page, title_en="Glucagonoma, draft")
+    submit(client, people["editor"], page, "en")
+    review = open_request(page)
+    url = f"/admin/pages/page/{page.pk}/workflow/review/{review.pk}/"
+    mail.outbox.clear()
+    response = as_user(client, people["reviewer"]).post(url, {"request_changes": "1", "comment": " "})
+    assert "Say what needs to change" in response.content.decode()
+    assert open_request(page).state == State.IN_REVIEW
+    with django_capture_on_commit_callbacks(execute=True):
+        as_user(client, people["reviewer"]).post(
+            url, {"request_changes": "1", "comment": "Add the dose of octreotide."}
+        )
+    assert open_request(page).state == State.CHANGES_REQUESTED
+    [message] = mail.outbox
+    assert message.to == [people["editor"].email]
+    assert "Add the dose of octreotide." in message.body
+    logged = Transition.objects.get(action="request_changes")
+    assert logged.comment == "Add the dose of octreotide." and logged.user == people["reviewer"]
+    # The editor fixes it and submits again; the old request is superseded, not lost.
+    edit(client, people["editor"], page, summary_en="Rare. Octreotide 100 micrograms.")
+    submit(client, people["editor"], page, "en")
+    assert list(ReviewRequest.objects.filter(page=page).order_by("pk").values_list("state", flat=True)) == [
+        State.SUPERSEDED,
+        State.IN_REVIEW,
+    ]
+
+
+def test_submitting_refuses_what_cannot_be_reviewed(client, people, page):
+    publish(page, "en")
+    response = submit(client, people["editor"], page, "en")
+    assert "is not newer than the live" in messages_of(response)[-1]
+    response = submit(client, people["editor"], page, "ar")
+    assert "has no title in ar" in messages_of(response)[-1]
+    response = as_user(client, people["editor"]).post(f"/admin/pages/page/{page.pk}/workflow/submit/", {})
+    assert "Choose at least one language" in messages_of(response)[-1]
+    assert not ReviewRequest.objects.exists() and not Transition.objects.exists()
+
+
+def test_nothing_changed_in_a_language_is_not_sent_for_review(client, people, page):
+    publish(page, "en", "cy")
+    edit(client, people["editor"], page, title_en="Glucagonoma (new)")
+    response = submit(client, people["editor"], page, "cy")
+    assert "Nothing in the Cymraeg wording has changed" in messages_of(response)[-1]
+    assert not ReviewRequest.objects.exists()
+
+
+def test_reviewed_no_change_needed_renews_dates_only(client, people, page):
+    publish(page, "en", last_reviewed=datetime.date(2023, 11, 1), next_review_due=datetime.date(2026, 11, 1))
+    before = LiveSnapshot.objects.get(page=page, language="en")
+    edit(client, people["editor"], page, title_en="Glucagonoma, unreviewed draft")
+    url = f"/admin/pages/page/{page.pk}/workflow/reconfirm/en/"
+    assert as_user(client, people["editor"]).get(url).status_code == 403
+    assert as_user(client, people["editor"]).post(url, {}).status_code == 403
+    response = as_user(client, people["reviewer"]).post(
+        url, {"last_reviewed": "2026-11-25", "next_review_due": "2026-11-24"}
+    )
+    assert response.status_code == 400 and "must come after" in response.content.decode()
+    response = as_user(client, people["reviewer"]).post(
+        url, {"last_reviewed": "2026-11-25", "next_review_due": "2029-11-25", "comment": "Checked against NICE."}
+    )
+    assert response.status_code == 302
+    after = LiveSnapshot.objects.get(page=page, language="en")
+    assert after.source == before.source and after.revision == before.revision
+    assert (after.last_reviewed, after.next_review_due) == (TODAY, datetime.date(2029, 11, 25))
+    assert after.signed_off_by == "Dr Rhys Evans"
+    html = public_text(client, "en")
+    assert "unreviewed draft" not in html and '"2029-11-25">25 Nov 2029</time>' in html
+    logged = Transition.objects.get(action="reconfirm")
+    assert (logged.user, logged.languages, logged.comment) == (people["reviewer"], ["en"], "Checked against NICE.")
+
+
+def test_a_publisher_withdraws_a_page_and_its_address_answers_410(client, people, page):
+    publish(page, "en", "cy")
+    url = f"/admin/pages/page/{page.pk}/workflow/withdraw/"
+    assert as_user(client, people["reviewer"]).post(url, {"reason": "Recall"}).status_code == 403
+    response = as_user(client, people["publisher"]).post(url, {"reason": ""})
+    assert response.status_code == 400 and LiveSnapshot.objects.filter(withdrawn_at__isnull=True).count() == 2
+    reason = "Dosage guidance under urgent review after a safety alert."
+    assert as_user(client, people["publisher"]).post(url, {"reason": reason}).status_code == 302
+    client.logout()
+    for language in ("en", "cy", "ar"):
+        response = client.get(f"/{language}/glucagonoma/")
+        assert response.status_code == 410
+        assert reason in response.content.decode()
+        assert "Surgery" not in response.content.decode()
+    assert "Glucagonoma" not in client.get("/en/").content.decode()
+    logged = Transition.objects.get(action="withdraw")
+    assert (logged.user, logged.languages, logged.comment) == (people["publisher"], ["cy", "en"], reason)
+    # History keeps everything: the snapshots are still there, marked withdrawn.
+    assert LiveSnapshot.objects.filter(page=page, withdrawn_at__isnull=False).count() == 2
+
+
+def test_a_withdrawn_page_comes_back_only_through_a_new_sign_off(client, people, page):
+    publish(page, "en")
+    services.withdraw(page=page, user=people["publisher"], reason="Recall")
+    edit(client, people["editor"], page, summary_en="Corrected after the recall.")
+    submit(client, people["editor"], page, "en")
+    approve(client, people["reviewer"], open_request(page))
+    publish_in_admin(client, people["publisher"], open_request(page))
+    client.logout()
+    response = client.get("/en/glucagonoma/")
+    assert response.status_code == 200 and "Corrected after the recall." in response.content.decode()
+
+
+def test_a_setting_can_require_a_third_person_to_publish(client, people, page, settings):
+    settings.REVIEW_REQUIRE_THIRD_PERSON = True
+    both = UserFactory(username="rp", roles=[roles.CLINICAL_REVIEWER, roles.PUBLISHER])
+    edit(client, people["editor"], page, title_en="Glucagonoma, revised")
+    submit(client, people["editor"], page, "en")
+    approve(client, both, open_request(page))
+    publish_in_admin(client, both, open_request(page), status=403)
+    assert open_request(page).state == State.APPROVED
+    publish_in_admin(client, people["publisher"], open_request(page))
+    assert open_request(page).state == State.PUBLISHED
+
+
+def test_publishing_an_older_approval_after_a_newer_one_went_live_is_refused(client, people, page):
+    edit(client, people["editor"], page, title_en="Glucagonoma v2")
+    submit(client, people["editor"], page, "en")
+    older = open_request(page)
+    approve(client, people["reviewer"], older)
+    edit(client, people["editor"], page, title_en="Glucagonoma v3")
+    submit(client, people["editor"], page, "en")
+    newer = open_request(page)
+    approve(client, people["reviewer"], newer)
+    publish_in_admin(client, people["publisher"], newer)
+    older.refresh_from_db()
+    assert older.state == State.SUPERSEDED
+    response = publish_in_admin(client, people["publisher"], older)
+    assert "cannot be published" in messages_of(response)[-1]
+    assert "Glucagonoma v3" in public_text(client, "en")
+
+
+def test_the_review_screen_shows_the_diff_against_live_and_a_never_cached_preview(client, people, page):
+    publish(page, "en", "cy")
+    edit(client, people["editor"], page, title_cy="Glwcagonoma prin")
+    submit(client, people["editor"], page, "cy")
+    review = open_request(page, "cy")
+    screen = as_user(client, people["reviewer"]).get(f"/admin/pages/page/{page.pk}/workflow/review/{review.pk}/")
+    html = screen.content.decode()
+    assert re.search(r"<ins>\s*prin\s*</ins>", html)
+    preview_url = f"/admin/pages/page/{page.pk}/preview/{review.revision.number}/cy/"
+    assert preview_url in html
+    preview = client.get(preview_url)
+    assert preview.status_code == 200
+    assert "Glwcagonoma prin" in preview.content.decode()
+    assert 'lang="cy"' in preview.content.decode()
+    assert "no-cache" in preview["Cache-Control"] and "private" in preview["Cache-Control"]
+    assert preview["X-Robots-Tag"] == "noindex, nofollow"
+    client.logout()
+    assert client.get(preview_url).status_code == 302  # to the login page
+    assert "prin" not in client.get("/cy/glucagonoma/").content.decode()
+
+
+def test_page_list_shows_states_and_filters_queues(client, people, page):
+    other = PageFactory(slug="insulinoma", title_en="Insulinoma")
+    edit(client, people["editor"], page, title_en="Glucagonoma, revised")
+    submit(client, people["editor"], page, "en")
+    listing = as_user(client, people["reviewer"]).get("/admin/pages/page/?workflow=mine").content.decode()
+    assert "Glucagonoma, revised" in listing and "Insulinoma" not in listing
+    assert "en: in review" in listing
+    assert (
+        "Glucagonoma" not in as_user(client, people["editor"]).get("/admin/pages/page/?workflow=mine").content.decode()
+    )
+    services.approve(request=open_request(page), user=people["reviewer"])
+    listing = as_user(client, people["publisher"]).get("/admin/pages/page/?workflow=approved").content.decode()
+    assert "Glucagonoma, revised" in listing and "Insulinoma" not in listing
+    listing = as_user(client, people["publisher"]).get("/admin/pages/page/?workflow=mine").content.decode()
+    assert "Glucagonoma, revised" in listing
+    assert other.title_en in as_user(client, people["editor"]).get("/admin/pages/page/").content.decode()
+
+
+def test_the_log_is_immutable_everywhere(client, people, page):
+    submit(client, people["editor"], page, "en")
+    step = Transition.objects.get()
+    for user in (people["editor"], people["reviewer"], people["superuser"]):
+        as_user(client, user)
+        assert client.post(f"/admin/review/transition/{step.pk}/change/", {"comment": "x"}).status_code == 403
+        assert client.post(f"/admin/review/transition/{step.pk}/delete/", {"post": "yes"}).status_code == 403
+    step.comment = "rewritten"
+    with pytest.raises(TypeError):
+        step.save()
+    with pytest.raises(TypeError):
+        step.delete()
+    assert Transition.objects.get().comment == "Please check."
+
+
+def test_the_ledger_lists_sign_offs_and_exports_them_as_csv(client, people, page):
+    edit(client, people["editor"], page, title_en="Glucagonoma, revised")
+    edit(client, people["editor2"], page, summary_en="Rare; =cmd|' /C calc'!A0")
+    submit(client, people["editor"], page, "en")
+    approve(client, people["reviewer"], open_request(page), comment='=HYPERLINK("evil")')
+    publish_in_admin(client, people["publisher"], open_request(page))
+    second = PageFactory(slug="insulinoma", title_en="Insulinoma")
+    services.submit(page=second, languages=["en"], user=people["editor"])
+    services.approve(request=open_request(second), user=people["editing_reviewer"])
+
+    assert as_user(client, people["editor"]).get("/admin/review/reviewrequest/").status_code == 403
+    assert client.get("/admin/review/reviewrequest/export.csv").status_code == 403
+    listing = as_user(client, people["reviewer"]).get("/admin/review/reviewrequest/").content.decode()
+    assert "/glucagonoma/" in listing and "/insulinoma/" in listing
+
+    export = client.get(f"/admin/review/reviewrequest/export.csv?person={people['publisher'].pk}")
+    assert export["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(export.content.decode())))
+    assert len(rows) == 1
+    [row] = rows
+    assert row["page"] == "/glucagonoma/" and row["language"] == "en"
+    assert row["authors"] == "Eleri Jones; owain"
+    assert (row["reviewer"], row["publisher"]) == ("Dr Rhys Evans", "pat")
+    assert (row["last reviewed"], row["next review due"]) == ("2026-11-25", "2029-11-25")
+    assert row["comment"] == '\'=HYPERLINK("evil")'  # never a live formula in a spreadsheet
+    everything = list(
+        csv.DictReader(io.StringIO(client.get("/admin/review/reviewrequest/export.csv").content.decode()))
+    )
+    assert [r["page"] for r in everything] == ["/glucagonoma/", "/insulinoma/"]
+    welsh = client.get("/admin/review/reviewrequest/export.csv?language=cy").content.decode()
+    assert len(welsh.strip().splitlines()) == 1  # the header only
+
+
+def test_emails_go_to_the_right_people_in_their_language(client, people, page, django_capture_on_commit_callbacks):
+    Profile.objects.create(user=people["reviewer"], language="cy")
+    mail.outbox.clear()
+    edit(client, people["editor"], page, title_en="Glucagonoma, revised")
+    with django_capture_on_commit_callbacks(execute=True):
+        submit(client, people["editor"], page, "en")
+    recipients = sorted(address for message in mail.outbox for address in message.to)
+    # Reviewers who may approve it; not the author, even though she is a reviewer too.
+    assert recipients == sorted([people["reviewer"].email, people["editing_reviewer"].email])
+    welsh = next(m for m in mail.outbox if m.to == [people["reviewer"].email])
+    assert welsh.subject == "I’w adolygu’n glinigol: “Glucagonoma, revised” (English)"
+    assert f"/admin/pages/page/{page.pk}/change/" in welsh.body
+
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        approve(client, people["reviewer"], open_request(page))
+    by_recipient = {message.to[0]: message for message in mail.outbox}
+    assert set(by_recipient) == {people["editor"].email, people["publisher"].email}
+    assert "has approved revision" in by_recipient[people["editor"].email].body
+    assert "waiting to be published" in by_recipient[people["publisher"].email].body
+
+
+def test_a_mail_failure_never_breaks_a_step_and_is_retried(
+    client, people, page, settings, caplog, django_capture_on_commit_callbacks
+):
+    settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+                                    "OPTIONS": {"host": "127.0.0.1", "port": 9, "timeout": 2}}}  # fmt: skip
+    edit(client, people["editor"], page, title_en="Glucagonoma, revised")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = submit(client, people["editor"], page, "en")
+    assert "is in review" in messages_of(response)[-1]
+    assert open_request(page).state == State.IN_REVIEW
+    assert "Could not send" in caplog.text
+    waiting = Notification.objects.filter(sent_at__isnull=True)
+    assert waiting.count() == 2 and all(n.attempts == 1 and n.last_error for n in waiting)
+
+    with pytest.raises(CommandError, match="2 e-mail"):
+        call_command("send_notifications", stdout=io.StringIO())
+    settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+    mail.outbox.clear()
+    out = io.StringIO()
+    call_command("send_notifications", stdout=out)
+    assert "2 waiting: 2 sent, 0 failed" in out.getvalue()
+    assert len(mail.outbox) == 2 and not Notification.objects.filter(sent_at__isnull=True).exists()
+    call_command("send_notifications", stdout=io.StringIO())
+    assert len(mail.outbox) == 2  # sent once
+
+
+def test_publish_command_publishes_the_approved_version_only(people, page):
+    with pytest.raises(CommandError, match="needs sign-off first"):
+        call_command("publish_page", "glucagonoma", "--language", "en", "--by", "pat")
+    services.submit(page=page, languages=["en"], user=people["editor"])
+    services.approve(request=open_request(page), user=people["reviewer"])
+    with pytest.raises(CommandError, match="permission to publish"):
+        call_command("publish_page", "glucagonoma", "--language", "en", "--by", "eleri")
+    for arguments, error in [
+        (["nowhere", "--language", "en", "--by", "pat"], "No page at 'nowhere'"),
+        (["glucagonoma", "--language", "xx", "--by", "pat"], "Unknown language xx"),
+        (["glucagonoma", "--language", "en", "--by", "ghost"], "No user 'ghost'"),
+    ]:
+        with pytest.raises(CommandError, match=error):
+            call_command("publish_page", *arguments)
+    out = io.StringIO()
+    call_command("publish_page", "glucagonoma", "--language", "en", "--by", "pat", stdout=out)
+    assert "Live: /en/glucagonoma/ (revision" in out.getvalue()
+    assert LiveSnapshot.objects.get(page=page, language="en").published_by == people["publisher"]
+
+
+def test_roles_hold_the_workflow_permissions(people):
+    assert people["editor"].has_perm("review.submit_for_review") and not people["editor"].has_perm("review.sign_off")
+    assert people["reviewer"].has_perm("review.sign_off") and not people["reviewer"].has_perm("review.publish")
+    assert people["publisher"].has_perm("review.publish") and people["publisher"].has_perm("review.withdraw")
+    assert not people["publisher"].has_perm("review.sign_off")
+
+
+def test_unknown_requests_and_languages_are_not_found(client, people, page):
+    as_user(client, people["reviewer"])
+    assert client.get(f"/admin/pages/page/{page.pk}/workflow/review/999/").status_code == 404
+    assert client.get(f"/admin/pages/page/{page.pk}/workflow/reconfirm/xx/").status_code == 404
+    assert client.get(f"/admin/pages/page/{page.pk}/preview/1/xx/").status_code == 404
+    assert client.get(f"/admin/pages/page/{page.pk}/preview/99/en/").status_code == 404
+    assert (
+        re.search(r"Reviewed, no change needed", client.get(f"/admin/pages/page/{page.pk}/change/").content.decode())
+        is None
+    )

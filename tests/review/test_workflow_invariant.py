@@ -1,0 +1,654 @@
+"""The sign-off workflow as a property: whatever people do, in whatever order, each
+public page shows exactly the wording last approved and published in its language,
+and never a word nobody approved.
+
+Random editors write fresh tokens (``tok17``) into two pages (a topic and a page
+under it) in three languages; random people, with or without the right role,
+submit, approve, send back, publish, re-confirm and withdraw. A model of the
+working copy, its revisions and the requests predicts what each step must do or
+why it must be refused; a refused step must change nothing. After every step the
+review requests, the live snapshots and what they render are checked against the
+model, and now and then so are the public pages themselves.
+"""
+
+import copy
+import itertools
+import re
+from dataclasses import dataclass, field
+
+import pytest
+from django.conf import settings as django_settings
+from django.db import transaction
+from django.db.models import Max
+from django.test import Client
+from django.utils import translation
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+
+from pages import history
+from pages.models import LiveSnapshot, Page, PageRevision, Publication, Section
+from review import roles, services
+from review.models import Notification, ReviewRequest, State, Transition
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+SOURCE = "en"
+LANGUAGES = ("en", "cy", "ar")
+TOKEN = re.compile(r"tok\d+")
+LINK_LISTS = ("breadcrumbs", "children", "related")
+
+# Everyone the workflow meets, by their roles: two editors, a reviewer, someone who
+# is both (the four-eyes rule matters most for them), a publisher, and staff with no role.
+PEOPLE = {
+    "editor": (roles.EDITOR,),
+    "second_editor": (roles.EDITOR,),
+    "reviewer": (roles.CLINICAL_REVIEWER,),
+    "editor_reviewer": (roles.EDITOR, roles.CLINICAL_REVIEWER),
+    "publisher": (roles.PUBLISHER,),
+    "staff": (),
+}
+# The role that grants each permission (review/migrations/0003_workflow_permissions.py).
+GRANTED_BY = {
+    "submit_for_review": roles.EDITOR,
+    "sign_off": roles.CLINICAL_REVIEWER,
+    "publish": roles.PUBLISHER,
+    "withdraw": roles.PUBLISHER,
+}
+EDITORS = [name for name, held in PEOPLE.items() if roles.EDITOR in held]
+OPEN = (State.IN_REVIEW, State.CHANGES_REQUESTED, State.APPROVED)
+
+
+def may(person: str, permission: str) -> bool:
+    return GRANTED_BY[permission] in PEOPLE[person]
+
+
+@dataclass
+class Draft:
+    """A page's working copy in every language, as the model sees it ("" where untranslated)."""
+
+    title: dict[str, str]
+    summary: dict[str, str]
+    sections: dict[int, dict] = field(default_factory=dict)  # pk -> position, heading and body by language
+
+    def ordered(self) -> list[tuple[int, dict]]:
+        return sorted(self.sections.items(), key=lambda item: (item[1]["position"], item[0]))
+
+    def texts(self, language: str) -> dict:
+        texts = {"title": self.title[language], "summary": self.summary[language]}
+        for pk, section in self.sections.items():
+            texts[pk, "heading"] = section["heading"][language]
+            texts[pk, "body"] = section["body"][language]
+        return texts
+
+    def tokens(self, language: str) -> set[str]:
+        return set(TOKEN.findall(" ".join(self.texts(language).values())))
+
+
+def changed_languages(old: Draft, new: Draft) -> set[str]:
+    """The languages whose wording differs; a section that is missing counts as empty."""
+    changed = set()
+    for language in LANGUAGES:
+        before, after = old.texts(language), new.texts(language)
+        if any(before.get(key, "") != after.get(key, "") for key in before | after):
+            changed.add(language)
+    return changed
+
+
+def frozen(draft: Draft, language: str, fallback: dict | None) -> dict | None:
+    """What signing off ``draft`` in ``language`` must freeze, with ``fallback`` (the live
+    source-language wording) for untranslated parts; None when it cannot be signed off."""
+
+    def part(text: str) -> dict | None:
+        return {"text": text, "lang": language} if text.strip() else None
+
+    empty = {"text": "", "lang": language}
+    title = part(draft.title[language])
+    if title is None:
+        return None
+    approved = {section["id"]: section for section in (fallback or {}).get("sections", [])}
+    sections = []
+    for pk, section in draft.ordered():
+        heading = part(section["heading"][language]) or approved.get(pk, {}).get("heading")
+        if heading is None:
+            return None
+        body = part(section["body"][language]) or approved.get(pk, {}).get("body") or empty
+        sections.append({"id": pk, "heading": heading, "body": body})
+    return {
+        "title": title,
+        "summary": part(draft.summary[language]) or (fallback or {}).get("summary") or empty,
+        "sections": sections,
+        "related": [],
+        "is_sample_content": False,
+    }
+
+
+def wording_parts(wording: dict) -> list[dict]:
+    return [wording["title"], wording["summary"]] + [
+        s[name] for s in wording["sections"] for name in ("heading", "body")
+    ]
+
+
+def wording_tokens(wording: dict) -> set[str]:
+    return set(TOKEN.findall(" ".join(part["text"] for part in wording_parts(wording))))
+
+
+@dataclass
+class Revision:
+    author: str | None
+    draft: Draft
+    languages: set[str]
+    structure_changed: bool
+
+
+@dataclass
+class Live:
+    wording: dict
+    revision: int
+    withdrawn: bool = False
+
+
+@dataclass
+class PageModel:
+    page: Page
+    draft: Draft
+    revisions: dict[int, Revision] = field(default_factory=dict)
+    live: dict[str, Live] = field(default_factory=dict)  # every snapshot, withdrawn or not
+    last_published: dict[str, int] = field(default_factory=dict)  # language -> revision number
+
+    def live_in(self, language: str) -> Live | None:
+        live = self.live.get(language)
+        return live if live is not None and not live.withdrawn else None
+
+
+@dataclass
+class Request:
+    page: int  # index into the machine's pages
+    language: str
+    revision: int
+    state: str
+    authors: set[str]
+    approved_by: str | None = None
+    wording: dict | None = None
+
+
+@settings(max_examples=40, stateful_step_count=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+class SignOffWorkflow(RuleBasedStateMachine):
+    def __init__(self):
+        super().__init__()
+        self.savepoint = transaction.savepoint_create()
+        self.counter = itertools.count()
+        self.client = Client()
+        # No password: hashing one per person per example would take most of the run.
+        self.users = {
+            name: UserFactory(username=name, roles=list(held), password=None) for name, held in PEOPLE.items()
+        }
+        self.writer: dict[str, str | None] = {}  # token -> who wrote it
+        self.approved: dict[str, set[str]] = {code: set() for code in LANGUAGES}  # tokens signed off, by language
+        self.requests: dict[int, Request] = {}
+        self.withdrawn = False
+        self.last_transition = Transition.objects.aggregate(last=Max("pk"))["last"] or 0
+        topic = self.create_page(slug="insulin", parent=None)
+        self.pages = [topic, self.create_page(slug="dosing", parent=topic.page)]
+
+    def teardown(self):
+        transaction.savepoint_rollback(self.savepoint)
+
+    # The working copy -------------------------------------------------------------
+
+    def token(self, author: str | None) -> str:
+        token = f"tok{next(self.counter)}"
+        self.writer[token] = author
+        return token
+
+    def create_page(self, *, slug: str, parent: Page | None) -> PageModel:
+        # Welsh is translated but for one section, Arabic not at all: from the first
+        # step there are fallbacks, partial translations and a language that cannot be submitted.
+        draft = Draft(
+            title={"en": self.token(None), "cy": self.token(None), "ar": ""},
+            summary={"en": self.token(None), "cy": "", "ar": ""},
+        )
+        with history.revision(user=None, comment="Written before the workflow"):
+            page = Page.objects.create(
+                slug=slug,
+                parent=parent,
+                **{f"{name}_{code}": draft.texts(code)[name] for code in LANGUAGES for name in ("title", "summary")},
+            )
+            for position, translated in enumerate((("en", "cy"), ("en",))):
+                self.new_section(page, draft, position, translated, author=None)
+        model = PageModel(page=page, draft=draft)
+        model.revisions[1] = Revision(None, copy.deepcopy(draft), set(), True)
+        return model
+
+    def new_section(self, page: Page, draft: Draft, position: int, translated, *, author: str | None) -> None:
+        heading = {code: self.token(author) if code in translated else "" for code in LANGUAGES}
+        body = {code: f"<p>{self.token(author)}</p>" if code in translated else "" for code in LANGUAGES}
+        section = Section.objects.create(
+            page=page,
+            position=position,
+            **{f"heading_{code}": heading[code] for code in LANGUAGES},
+            **{f"body_{code}": body[code] for code in LANGUAGES},
+        )
+        draft.sections[section.pk] = {"position": position, "heading": heading, "body": body}
+
+    def record_edit(self, model: PageModel, author: str, before: Draft) -> None:
+        """Each edit is one revision of its page, noting the languages and structure it changed."""
+        latest = PageRevision.objects.filter(page=model.page).order_by("-number").first()
+        number = max(model.revisions) + 1
+        assert latest.number == number, "an edit must write exactly one revision of its page"
+        ids = [[pk for pk, _section in draft.ordered()] for draft in (before, model.draft)]
+        revision = Revision(
+            author, copy.deepcopy(model.draft), changed_languages(before, model.draft), ids[0] != ids[1]
+        )
+        assert set(latest.languages) == revision.languages, "the revision misreports the languages it changed"
+        assert latest.structure_changed == revision.structure_changed
+        model.revisions[number] = revision
+
+    @rule(
+        data=st.data(),
+        page=st.sampled_from([0, 1]),
+        language=st.sampled_from(LANGUAGES),
+        part=st.sampled_from(["title", "summary", "heading", "body"]),
+        clear=st.booleans(),
+    )
+    def edit_wording(self, data, page, language, part, clear):
+        author = data.draw(st.sampled_from(EDITORS), label="author")
+        model = self.pages[page]
+        before = copy.deepcopy(model.draft)
+        # The source language is never emptied; a translation may be, which takes it back to untranslated.
+        text = "" if clear and language != SOURCE else self.token(author)
+        if part in ("heading", "body") and model.draft.sections:
+            pk = data.draw(st.sampled_from(sorted(model.draft.sections)), label="section")
+            text = f"<p>{text}</p>" if part == "body" and text else text
+            model.draft.sections[pk][part][language] = text
+            target = Section.objects.get(pk=pk)
+        else:
+            part = "title" if part in ("heading", "body") else part
+            getattr(model.draft, part)[language] = text
+            target = Page.objects.get(pk=model.page.pk)
+        setattr(target, f"{part}_{language}", text)
+        with history.revision(user=self.users[author], comment=f"Changed the {language} {part}"):
+            target.save()
+        self.record_edit(model, author, before)
+
+    @rule(
+        data=st.data(),
+        page=st.sampled_from([0, 1]),
+        translated=st.sets(st.sampled_from(LANGUAGES[1:])).map(lambda codes: {SOURCE, *codes}),
+    )
+    def add_section(self, data, page, translated):
+        author = data.draw(st.sampled_from(EDITORS), label="author")
+        model = self.pages[page]
+        before = copy.deepcopy(model.draft)
+        position = max((s["position"] for s in model.draft.sections.values()), default=-1) + 1
+        with history.revision(user=self.users[author], comment="Added a section"):
+            self.new_section(model.page, model.draft, position, translated, author=author)
+        self.record_edit(model, author, before)
+
+    @precondition(lambda self: any(model.draft.sections for model in self.pages))
+    @rule(data=st.data())
+    def delete_section(self, data):
+        model = data.draw(st.sampled_from([model for model in self.pages if model.draft.sections]), label="page")
+        author = data.draw(st.sampled_from(EDITORS), label="author")
+        pk = data.draw(st.sampled_from(sorted(model.draft.sections)), label="section")
+        before = copy.deepcopy(model.draft)
+        del model.draft.sections[pk]
+        with history.revision(user=self.users[author], comment="Removed a section"):
+            Section.objects.get(pk=pk).delete()
+        self.record_edit(model, author, before)
+
+    @precondition(lambda self: any(model.draft.sections for model in self.pages))
+    @rule(data=st.data(), position=st.integers(0, 4))
+    def move_section(self, data, position):
+        model = data.draw(st.sampled_from([model for model in self.pages if model.draft.sections]), label="page")
+        author = data.draw(st.sampled_from(EDITORS), label="author")
+        pk = data.draw(st.sampled_from(sorted(model.draft.sections)), label="section")
+        before = copy.deepcopy(model.draft)
+        model.draft.sections[pk]["position"] = position
+        section = Section.objects.get(pk=pk)
+        section.position = position
+        with history.revision(user=self.users[author], comment="Moved a section"):
+            section.save()
+        self.record_edit(model, author, before)
+
+    # The workflow -------------------------------------------------------------------
+
+    def someone(self, data, permission: str) -> str:
+        """Usually someone who holds ``permission``, sometimes anyone at all."""
+        holders = [name for name in PEOPLE if may(name, permission)]
+        return data.draw(st.one_of(st.sampled_from(holders), st.sampled_from(list(PEOPLE))), label="user")
+
+    def some_request(self, data, state: str) -> int:
+        """Usually a request in ``state``, sometimes any request."""
+        choices = [st.sampled_from(sorted(self.requests))]
+        if in_state := sorted(pk for pk, request in self.requests.items() if request.state == state):
+            choices.insert(0, st.sampled_from(in_state))
+        return data.draw(st.one_of(*choices), label="request")
+
+    def expected_wording(self, model: PageModel, number: int, language: str) -> dict | None:
+        live_source = model.live_in(SOURCE)
+        fallback = live_source.wording if language != SOURCE and live_source else None
+        return frozen(model.revisions[number].draft, language, fallback)
+
+    def authors_since_published(self, model: PageModel, language: str, number: int) -> set[str]:
+        since = model.last_published.get(language, 0)
+        return {
+            revision.author
+            for n, revision in model.revisions.items()
+            if since < n <= number
+            and revision.author
+            and (language in revision.languages or revision.structure_changed)
+        }
+
+    def fingerprint(self) -> tuple:
+        """Everything a workflow step may write."""
+        return (
+            Transition.objects.count(),
+            Publication.objects.count(),
+            Notification.objects.count(),
+            list(ReviewRequest.objects.order_by("pk").values_list("pk", "state", "approved_by", "wording")),
+            list(LiveSnapshot.objects.order_by("pk").values_list("pk", "source", "content", "withdrawn_at")),
+        )
+
+    def attempt(self, refusal: type[services.WorkflowError] | None, step, **kwargs):
+        """Run ``step``; the model expects it to go ahead (``refusal`` None) or to be refused."""
+        before = self.fingerprint()
+        try:
+            result = step(**kwargs)
+        except services.WorkflowError as error:
+            assert refusal is not None, f"{step.__name__} was refused, the model expected it to go ahead: {error}"
+            assert isinstance(error, refusal), f"{step.__name__} raised {error!r}, expected {refusal.__name__}"
+            assert self.fingerprint() == before, f"a refused {step.__name__} changed something"
+            return None
+        assert refusal is None, f"{step.__name__} went ahead, the model expected {refusal.__name__}"
+        return result
+
+    def check_log(self, person: str, steps: int) -> None:
+        logged = Transition.objects.filter(pk__gt=self.last_transition).order_by("pk")
+        assert list(logged.values_list("user__username", flat=True)) == [person] * steps, "the log misses or adds steps"
+        self.last_transition = max(logged.values_list("pk", flat=True))
+
+    def supersede(self, page: int, language: str, states, *, up_to: int | None = None, spare=None) -> int:
+        superseded = [
+            request
+            for request in self.requests.values()
+            if request.page == page
+            and request.language == language
+            and request.state in states
+            and (up_to is None or request.revision <= up_to)
+            and request is not spare
+        ]
+        for request in superseded:
+            request.state = State.SUPERSEDED
+        return len(superseded)
+
+    def submission_refused(self, page: int, language: str, number: int) -> bool:
+        model = self.pages[page]
+        live = model.live_in(language)
+        if live is not None and live.revision >= number:
+            return True  # not newer than the live version
+        wording = self.expected_wording(model, number, language)
+        if wording is None or (live is not None and live.wording == wording):
+            return True  # not translated, or nothing changed
+        # already submitted (a request sent back may be submitted again)
+        return any(
+            (r.page, r.language, r.revision) == (page, language, number)
+            and r.state in (State.IN_REVIEW, State.APPROVED)
+            for r in self.requests.values()
+        )
+
+    @rule(
+        data=st.data(),
+        page=st.sampled_from([0, 1]),
+        languages=st.lists(st.sampled_from(LANGUAGES), min_size=1, max_size=len(LANGUAGES), unique=True),
+    )
+    def submit(self, data, page, languages):
+        person = self.someone(data, "submit_for_review")
+        model = self.pages[page]
+        number = max(model.revisions)
+        refusal = None
+        if not may(person, "submit_for_review"):
+            refusal = services.NotAllowed
+        elif any(self.submission_refused(page, language, number) for language in languages):
+            refusal = services.WorkflowError
+        created = self.attempt(
+            refusal, services.submit, page=model.page, languages=languages, user=self.users[person], comment="Ready"
+        )
+        if created is None:
+            return
+        steps = 0
+        for request, language in zip(created, languages, strict=True):
+            steps += 1 + self.supersede(page, language, (State.IN_REVIEW, State.CHANGES_REQUESTED))
+            authors = self.authors_since_published(model, language, number)
+            self.requests[request.pk] = Request(page, language, number, State.IN_REVIEW, authors)
+        self.check_log(person, steps)
+
+    @precondition(lambda self: self.requests)
+    @rule(data=st.data())
+    def approve(self, data):
+        pk = self.some_request(data, State.IN_REVIEW)
+        person = self.someone(data, "sign_off")
+        request = self.requests[pk]
+        model = self.pages[request.page]
+        wording = self.expected_wording(model, request.revision, request.language)
+        refusal = None
+        if not may(person, "sign_off"):
+            refusal = services.NotAllowed
+        elif request.state != State.IN_REVIEW:
+            refusal = services.WorkflowError
+        elif person in request.authors:
+            refusal = services.NotAllowed
+        elif wording is None:
+            refusal = services.WorkflowError  # the Welsh relied on English wording no longer live
+        approval = ReviewRequest.objects.get(pk=pk)
+        if (
+            self.attempt(refusal, services.approve, request=approval, user=self.users[person], comment="Accurate")
+            is None
+        ):
+            return
+        # Four eyes, on the text itself: every word new to this language was written by someone else.
+        draft = model.revisions[request.revision].draft
+        new = draft.tokens(request.language) - self.approved[request.language]
+        own = {token for token in new if self.writer[token] == person}
+        assert not own, f"{person} approved their own wording {own}"
+        self.approved[request.language] |= draft.tokens(request.language)
+        request.state, request.approved_by, request.wording = State.APPROVED, person, wording
+        self.check_log(person, 1)
+
+    @precondition(lambda self: self.requests)
+    @rule(data=st.data(), comment=st.sampled_from(["Check the dose in section 2.", "  "]))
+    def request_changes(self, data, comment):
+        pk = self.some_request(data, State.IN_REVIEW)
+        person = self.someone(data, "sign_off")
+        request = self.requests[pk]
+        refusal = None
+        if not may(person, "sign_off"):
+            refusal = services.NotAllowed
+        elif not comment.strip() or request.state != State.IN_REVIEW:
+            refusal = services.WorkflowError
+        returned = ReviewRequest.objects.get(pk=pk)
+        if self.attempt(refusal, services.request_changes, request=returned, user=self.users[person], comment=comment):
+            request.state = State.CHANGES_REQUESTED
+            self.check_log(person, 1)
+
+    @precondition(lambda self: self.requests)
+    @rule(data=st.data())
+    def publish(self, data):
+        pk = self.some_request(data, State.APPROVED)
+        person = self.someone(data, "publish")
+        request = self.requests[pk]
+        model = self.pages[request.page]
+        live = model.live_in(request.language)
+        refusal = None
+        if not may(person, "publish"):
+            refusal = services.NotAllowed
+        elif request.state != State.APPROVED:
+            refusal = services.WorkflowError
+        elif django_settings.REVIEW_REQUIRE_THIRD_PERSON and person in {request.approved_by, *request.authors}:
+            refusal = services.NotAllowed
+        elif live is not None and live.revision > request.revision:
+            refusal = services.WorkflowError
+        published = ReviewRequest.objects.get(pk=pk)
+        if self.attempt(refusal, services.publish, request=published, user=self.users[person]) is None:
+            return
+        model.live[request.language] = Live(request.wording, request.revision)
+        model.last_published[request.language] = request.revision
+        request.state = State.PUBLISHED
+        superseded = self.supersede(request.page, request.language, OPEN, up_to=request.revision, spare=request)
+        self.check_log(person, 1 + superseded)
+
+    @rule(data=st.data(), page=st.sampled_from([0, 1]), language=st.sampled_from(LANGUAGES))
+    def reconfirm(self, data, page, language):
+        person = self.someone(data, "sign_off")
+        model = self.pages[page]
+        live = model.live_in(language)
+        refusal = None
+        if not may(person, "sign_off"):
+            refusal = services.NotAllowed
+        elif live is None:
+            refusal = services.WorkflowError
+        last = ReviewRequest.objects.aggregate(last=Max("pk"))["last"] or 0
+        reconfirmed = self.attempt(
+            refusal, services.reconfirm, page=model.page, language=language, user=self.users[person]
+        )
+        if reconfirmed is None:
+            return
+        assert reconfirmed.source == live.wording, "re-confirming changed the live wording"
+        model.last_published[language] = live.revision
+        (new,) = ReviewRequest.objects.filter(pk__gt=last).values_list("pk", flat=True)
+        self.requests[new] = Request(page, language, live.revision, State.PUBLISHED, set(), person, live.wording)
+        self.check_log(person, 1)
+
+    # A recall is rare: at most one goes through in a run, so that most runs keep pages live.
+    @precondition(lambda self: not self.withdrawn)
+    @rule(data=st.data(), page=st.sampled_from([0, 1]), reason=st.sampled_from(["The dose is wrong.", " "]))
+    def withdraw(self, data, page, reason):
+        person = self.someone(data, "withdraw")
+        model = self.pages[page]
+        refusal = None
+        if not may(person, "withdraw"):
+            refusal = services.NotAllowed
+        elif not reason.strip() or not any(model.live_in(code) for code in LANGUAGES):
+            refusal = services.WorkflowError
+        if self.attempt(refusal, services.withdraw, page=model.page, user=self.users[person], reason=reason) is None:
+            return
+        for live in model.live.values():
+            live.withdrawn = True
+        self.withdrawn = True
+        self.check_log(person, 1)
+
+    # What the public sees ----------------------------------------------------------------
+
+    def link_titles(self, page: int, language: str) -> set[tuple[str, str]]:
+        """The (title, language) another page may show in a link to ``page`` for readers of
+        ``language``: its own language's live title, else the source language's, else any live one."""
+        model = self.pages[page]
+        live = {code: model.live_in(code) for code in LANGUAGES if model.live_in(code)}
+        chosen = [language] if language in live else [SOURCE] if SOURCE in live else list(live)
+        return {(live[code].wording["title"]["text"], code) for code in chosen}
+
+    def links(self, page: int, language: str) -> dict[str, set[tuple[str, str]]]:
+        """The links each kind of list on ``page`` may hold: the topic lists its sub-page, the sub-page its topic."""
+        other = 1 - page
+        return {"children" if page == 0 else "breadcrumbs": self.link_titles(other, language)}
+
+    @invariant()
+    def requests_are_as_the_model_says(self):
+        rows = ReviewRequest.objects.filter(pk__in=self.requests).prefetch_related("authors")
+        names = {user.pk: name for name, user in self.users.items()}
+        assert len(rows) == len(self.requests), "a step wrote a request the model does not know"
+        for row in rows:
+            request = self.requests[row.pk]
+            authors = {names[user.pk] for user in row.authors.all()}
+            assert (row.state, row.language, row.revision.number) == (request.state, request.language, request.revision)
+            assert authors == request.authors, f"authors of {row}"
+            assert names.get(row.approved_by_id) == request.approved_by
+            if request.approved_by:
+                assert row.wording == request.wording, f"{row} froze other wording than its pinned revision's"
+                if not row.is_reconfirmation:
+                    assert row.approved_by_id not in {user.pk for user in row.authors.all()}, "four eyes broken"
+
+    @invariant()
+    def each_live_version_is_the_last_published_approval(self):
+        last_published = {}
+        for row in ReviewRequest.objects.filter(state=State.PUBLISHED).order_by("published_at", "pk"):
+            last_published[row.page_id, row.language] = row.wording
+        snapshots = {(s.page_id, s.language): s for s in LiveSnapshot.objects.select_related("revision")}
+        for model in self.pages:
+            for language in LANGUAGES:
+                snapshot, expected = snapshots.get((model.page.pk, language)), model.live.get(language)
+                if expected is None:
+                    assert snapshot is None, f"{snapshot} is public though nothing was published in {language}"
+                    continue
+                assert snapshot.source == expected.wording, f"{snapshot} is not the wording last published"
+                assert snapshot.source == last_published[model.page.pk, language], (
+                    f"{snapshot} differs from its sign-off"
+                )
+                assert snapshot.revision.number == expected.revision
+                assert (snapshot.withdrawn_at is not None) == expected.withdrawn
+
+    @invariant()
+    def nothing_unapproved_is_live(self):
+        for page, model in enumerate(self.pages):
+            for snapshot in LiveSnapshot.objects.filter(page=model.page, withdrawn_at__isnull=True):
+                content = snapshot.content
+                wording = [(snapshot.title, content["title_lang"]), (snapshot.summary, content["summary_lang"])]
+                for section in content["sections"]:
+                    wording += [(section["heading"], section["heading_lang"]), (section["html"], section["lang"])]
+                links = {kind: [(link["title"], link["lang"]) for link in content[kind]] for kind in LINK_LISTS}
+                for text, language in wording + [link for listed in links.values() for link in listed]:
+                    unapproved = set(TOKEN.findall(text)) - self.approved[language]
+                    assert not unapproved, f"{snapshot} shows {unapproved}, never approved in {language}"
+                rendered = set(TOKEN.findall(" ".join(text for text, _language in wording)))
+                assert rendered == wording_tokens(snapshot.source), f"{snapshot} is not rendered from its wording"
+                expected = {kind: set() for kind in LINK_LISTS} | self.links(page, snapshot.language)
+                for kind, candidates in expected.items():
+                    if candidates:
+                        assert len(links[kind]) == 1 and links[kind][0] in candidates, (
+                            f"{snapshot} {kind}: {links[kind]}"
+                        )
+                    else:
+                        assert links[kind] == [], f"{snapshot} links to {links[kind]}, which is not live"
+
+    @rule()
+    def read_public_pages(self):
+        with translation.override(SOURCE):
+            for language in LANGUAGES:
+                self.read_home(language)
+                for page, model in enumerate(self.pages):
+                    self.read_page(page, model, language)
+
+    def read_home(self, language: str) -> None:
+        topic = self.pages[0]
+        shown = topic.live_in(language) or topic.live_in(SOURCE)
+        response = self.client.get(f"/{language}/")
+        assert response.status_code == 200
+        found = set(TOKEN.findall(response.content.decode()))
+        expected = set(
+            TOKEN.findall(f"{shown.wording['title']['text']} {shown.wording['summary']['text']}" if shown else "")
+        )
+        assert found == expected, f"/{language}/ shows {found}, expected {expected}"
+
+    def read_page(self, page: int, model: PageModel, language: str) -> None:
+        response = self.client.get(f"/{language}/{model.page.path}/")
+        found = set(TOKEN.findall(response.content.decode()))
+        # The address shows the reader's language, else the source language, withdrawn or not.
+        shown = model.live.get(language) or model.live.get(SOURCE)
+        if shown is None:
+            assert response.status_code == 404 and not found
+            return
+        if shown.withdrawn:
+            assert response.status_code == 410 and not found, f"/{language}/{model.page.path}/ shows {found}"
+            return
+        assert response.status_code == 200
+        own = wording_tokens(shown.wording)
+        links = set().union(*self.links(page, language).values())
+        others = found - own
+        assert own <= found, f"/{language}/{model.page.path}/ misses {own - found}"
+        assert others <= {t for title, _code in links for t in TOKEN.findall(title)}, (
+            f"/{language}/{model.page.path}/ shows {others}, which is not its published wording"
+        )
+
+
+TestSignOffWorkflow = SignOffWorkflow.TestCase
