@@ -110,11 +110,11 @@ class PageAdmin(TabbedTranslationAdmin):
         return own + super().get_urls()
 
     def _page_for(self, request, object_id, *, change=False) -> Page:
-        page = get_object_or_404(Page, pk=object_id)
-        allowed = self.has_change_permission(request, page) if change else self.has_view_permission(request, page)
+        # Rights first, so that someone without them cannot even learn which pages exist.
+        allowed = self.has_change_permission(request) if change else self.has_view_permission(request)
         if not allowed:
             raise PermissionDenied
-        return page
+        return get_object_or_404(Page, pk=object_id)
 
     def history_view(self, request, object_id, extra_context=None):
         page = self._page_for(request, object_id)
@@ -125,9 +125,11 @@ class PageAdmin(TabbedTranslationAdmin):
         for publication in Publication.objects.filter(revision__in=shown).order_by("published_at"):
             published.setdefault(publication.revision_id, []).append(publication)
         live_now = dict(LiveSnapshot.objects.filter(page=page).values_list("language", "revision_id"))
+        reviews = self.reviews_of(shown)
         rows = [
             {
                 "revision": revision,
+                "reviews": reviews.get(revision.pk, []),
                 "publications": published.get(revision.pk, []),
                 "live_now": [code for code, revision_id in live_now.items() if revision_id == revision.pk],
             }
@@ -144,6 +146,10 @@ class PageAdmin(TabbedTranslationAdmin):
             "can_revert": self.has_change_permission(request, page),
         }
         return TemplateResponse(request, "admin/pages/page/history.html", context)
+
+    def reviews_of(self, revision_ids: list[int]) -> dict[int, list]:
+        """Sign-off steps to mark in the history, by revision (the workflow adds them)."""
+        return {}
 
     def _labels(self):
         titles = dict(Page.objects.values_list("pk", "path"))
@@ -230,7 +236,8 @@ class LiveSnapshotAdmin(admin.ModelAdmin):
     list_display = ("path", "language", "last_reviewed", "next_review_due", "signed_off_by", "published_at")
     list_filter = ("language",)
     search_fields = ("path", "title")
-    fields = ("page", "language", "path", "title", "summary", "last_reviewed", "next_review_due")
+    # The page itself is left out: its name is the working copy's title, a draft.
+    fields = ("language", "path", "title", "summary", "last_reviewed", "next_review_due")
     fields += ("signed_off_by", "published_at", "published_by")
     readonly_fields = fields
 

@@ -14,7 +14,7 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied
-from django.db.models import Max, Prefetch, Q
+from django.db.models import Max, OuterRef, Prefetch, Q, Subquery
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -151,6 +151,13 @@ class WorkflowPageAdmin(PageAdmin):
         dates = [s.next_review_due for s in page.snapshots.all() if not s.withdrawn_at]
         return min(dates) if dates else "—"
 
+    def reviews_of(self, revision_ids):
+        reviews = {}
+        requests = ReviewRequest.objects.filter(revision__in=revision_ids, is_reconfirmation=False)
+        for review in requests.select_related("approved_by").order_by("submitted_at", "pk"):
+            reviews.setdefault(review.revision_id, []).append(review)
+        return reviews
+
     # The page form shows the steps this person may take now, and no others.
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -221,10 +228,10 @@ class WorkflowPageAdmin(PageAdmin):
         return [path(route, function, name=name) for route, function, name in routes] + super().get_urls()
 
     def _draft_page(self, request, object_id) -> Page:
-        page = get_object_or_404(Page, pk=object_id)
+        # Rights first, so that someone without them cannot even learn which pages exist.
         if not may_see_drafts(request.user):
             raise PermissionDenied
-        return page
+        return get_object_or_404(Page, pk=object_id)
 
     def _request(self, page: Page, request_id: int) -> ReviewRequest:
         return get_object_or_404(
@@ -483,8 +490,12 @@ class LedgerAdmin(admin.ModelAdmin):
     list_display += ("last_reviewed", "next_review_due", "publisher", "published_at", "state", "approval_comment")
     list_filter = (("approved_at", admin.DateFieldListFilter), LanguageFilter, PersonFilter, "state")
     search_fields = ["page__path"]
-    list_select_related = ("page", "revision", "approved_by", "published_by")
+    list_select_related = ("revision", "approved_by", "published_by")
     date_hierarchy = "approved_at"
+    # Read by auditors who may not see drafts: the page by its address, never its working title.
+    fields = ("page_link", "language", "revision_number", "author_names", "reviewer", "approved_at")
+    fields += ("last_reviewed", "next_review_due", "publisher", "published_at", "state", "approval_comment")
+    readonly_fields = fields
 
     CSV_COLUMNS = (
         "page", "language", "revision", "authors", "submitted by", "submitted", "reviewer", "approved",
@@ -492,7 +503,8 @@ class LedgerAdmin(admin.ModelAdmin):
     )  # fmt: skip
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(approved_at__isnull=False).prefetch_related("authors")
+        reviews = super().get_queryset(request).filter(approved_at__isnull=False).prefetch_related("authors")
+        return reviews.annotate(page_path=_path_of_page())
 
     def has_view_permission(self, request, obj=None):
         return request.user.is_active and request.user.has_perm("review.view_ledger")
@@ -509,9 +521,9 @@ class LedgerAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.display(description=_("page"), ordering="page__path")
+    @admin.display(description=_("page"), ordering="page_path")
     def page_link(self, review):
-        return f"/{review.page.path}/"
+        return _address(review)
 
     @admin.display(description=_("revision"), ordering="revision__number")
     def revision_number(self, review):
@@ -550,7 +562,7 @@ class LedgerAdmin(admin.ModelAdmin):
         for review in rows:
             writer.writerow(
                 [
-                    f"/{review.page.path}/",
+                    _address(review),
                     review.language,
                     review.revision.number,
                     "; ".join(services.display_name(u) for u in review.authors.all()),
@@ -570,6 +582,15 @@ class LedgerAdmin(admin.ModelAdmin):
         return response
 
 
+def _path_of_page():
+    # Not a join: the records of a deleted page stay in the ledger and the log.
+    return Subquery(Page.objects.filter(pk=OuterRef("page_id")).values("path")[:1])
+
+
+def _address(row) -> str:
+    return f"/{row.page_path}/" if row.page_path else _t("a deleted page (%s)") % row.page_id
+
+
 def _iso(value) -> str:
     if value is None:
         return ""
@@ -587,9 +608,19 @@ def _csv_safe(text: str) -> str:
 class TransitionAdmin(admin.ModelAdmin):
     """The workflow log: every step, never changed."""
 
-    list_display = ("at", "page_id", "languages", "action", "from_state", "to_state", "user", "comment")
+    list_display = ("at", "page_address", "languages", "action", "from_state", "to_state", "user", "comment")
     list_filter = ("action", ("at", admin.DateFieldListFilter))
     list_select_related = ("user",)
+    # The page by its address, never its working (draft) title.
+    fields = ("at", "page_address", "languages", "action", "from_state", "to_state", "user", "comment")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(page_path=_path_of_page())
+
+    @admin.display(description=_("page"))
+    def page_address(self, step):
+        return _address(step)
 
     def has_add_permission(self, request):
         return False

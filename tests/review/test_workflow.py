@@ -15,7 +15,7 @@ from django.core.management import CommandError, call_command
 from pages.models import LiveSnapshot
 from review import roles, services
 from review.models import Notification, Profile, ReviewRequest, State, Transition
-from tests.admin_forms import change_form, save_in_admin
+from tests.admin_forms import save_in_admin
 from tests.factories import PageFactory, SectionFactory, UserFactory, edited, publish
 
 pytestmark = pytest.mark.django_db
@@ -570,3 +570,13 @@ def test_unknown_requests_and_languages_are_not_found(client, people, page):
         re.search(r"Reviewed, no change needed", client.get(f"/admin/pages/page/{page.pk}/change/").content.decode())
         is None
     )
+
+
+def test_the_history_marks_sign_offs_and_publications(client, people, page):
+    edit(client, people["editor"], page, title_en="Glucagonoma, revised")
+    services.submit(page=page, languages=["en"], user=people["editor"])
+    services.approve(request=open_request(page), user=people["reviewer"])
+    services.publish(request=open_request(page), user=people["publisher"])
+    html = as_user(client, people["editor"]).get(f"/admin/pages/page/{page.pk}/history/").content.decode()
+    assert "en: approved by Dr Rhys Evans (published)" in html
+    assert "live now: en" in html
