@@ -91,17 +91,19 @@ def send(ids=None) -> tuple[int, int]:
         pending = pending.filter(pk__in=ids)
     sent = failed = 0
     for notification in pending.order_by("pk"):
+        # Claim it first, so that two senders at once (a step and the command) never both send it.
+        claimed = Notification.objects.filter(
+            pk=notification.pk, sent_at__isnull=True, attempts=notification.attempts
+        ).update(attempts=F("attempts") + 1)
+        if not claimed:
+            continue
         try:
             EmailMessage(notification.subject, notification.body, to=[notification.recipient]).send()
         except Exception as error:  # any failure of the mail system; the step it reports on stands
             logger.warning("Could not send “%s” to %s: %s", notification.subject, notification.recipient, error)
-            Notification.objects.filter(pk=notification.pk).update(
-                attempts=F("attempts") + 1, last_error=f"{type(error).__name__}: {error}"
-            )
+            Notification.objects.filter(pk=notification.pk).update(last_error=f"{type(error).__name__}: {error}")
             failed += 1
         else:
-            Notification.objects.filter(pk=notification.pk).update(
-                attempts=F("attempts") + 1, sent_at=timezone.now(), last_error=""
-            )
+            Notification.objects.filter(pk=notification.pk).update(sent_at=timezone.now(), last_error="")
             sent += 1
     return sent, failed
