@@ -204,12 +204,25 @@ class WorkflowPageAdmin(PageAdmin):
                     "can_reconfirm": live is not None and user.has_perm("review.sign_off"),
                 }
             )
+        # Languages in which the latest revision is newer than what is live and not already in review.
+        submittable = [
+            (row["code"], row["name"])
+            for row in rows
+            if latest is not None
+            and not (row["live"] and row["live"].revision and row["live"].revision.number >= latest.number)
+            and not any(
+                item["request"].revision_id == latest.pk and item["request"].state != State.CHANGES_REQUESTED
+                for item in row["requests"]
+            )
+        ]
+        submit_form = SubmitForm()
+        submit_form.fields["languages"].choices = submittable
         return {
             "rows": rows,
             "latest": latest,
-            "can_submit": latest is not None and user.has_perm("review.submit_for_review"),
+            "can_submit": bool(submittable) and user.has_perm("review.submit_for_review"),
             "can_withdraw": user.has_perm("review.withdraw") and any(r["live"] for r in rows),
-            "submit_form": SubmitForm(),
+            "submit_form": submit_form,
         }
 
     def get_urls(self):

@@ -177,6 +177,8 @@ def test_buttons_show_only_the_steps_the_person_may_take(client, people, page):
     form = as_user(client, people["editor"]).get(f"/admin/pages/page/{page.pk}/change/").content.decode()
     assert f'class="button" href="{review_url}"' not in form
     assert "another reviewer must approve your changes" in form
+    offered = re.findall(r'name="languages" value="(\w+)"', form)
+    assert offered == ["cy", "ar"]  # English is in review already
     form = as_user(client, people["reviewer"]).get(f"/admin/pages/page/{page.pk}/change/").content.decode()
     assert f'class="button" href="{review_url}"' in form
     assert "Submit for review" not in form and "/workflow/publish/" not in form
