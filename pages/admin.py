@@ -229,17 +229,8 @@ class PageAdmin(TabbedTranslationAdmin):
         return redirect(reverse("admin:pages_page_change", args=[page.pk]))
 
 
-@admin.register(LiveSnapshot)
-class LiveSnapshotAdmin(admin.ModelAdmin):
-    """What is live, for looking up; it changes only through publishing."""
-
-    list_display = ("path", "language", "last_reviewed", "next_review_due", "signed_off_by", "published_at")
-    list_filter = ("language",)
-    search_fields = ("path", "title")
-    # The page itself is left out: its name is the working copy's title, a draft.
-    fields = ("language", "path", "title", "summary", "last_reviewed", "next_review_due")
-    fields += ("signed_off_by", "published_at", "published_by")
-    readonly_fields = fields
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records written only by the application: nobody adds, changes or deletes them here."""
 
     def has_add_permission(self, request):
         return False
@@ -249,3 +240,16 @@ class LiveSnapshotAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(LiveSnapshot)
+class LiveSnapshotAdmin(ReadOnlyAdmin):
+    """What is live, for looking up; it changes only through publishing."""
+
+    list_display = ("path", "language", "last_reviewed", "next_review_due", "signed_off_by", "published_at")
+    list_filter = ("language",)
+    search_fields = ("path", "title")
+    # The page itself is left out: its name is the working copy's title, a draft.
+    fields = ("language", "path", "title", "summary", "last_reviewed", "next_review_due")
+    fields += ("signed_off_by", "published_at", "published_by")
+    readonly_fields = fields

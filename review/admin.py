@@ -26,7 +26,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from pages import diffs, history, languages, publishing
-from pages.admin import PageAdmin
+from pages.admin import PageAdmin, ReadOnlyAdmin
 from pages.history import PageState
 from pages.models import LiveSnapshot, Page, PageRevision
 from pages.views import page_context
@@ -496,7 +496,7 @@ class LanguageFilter(admin.SimpleListFilter):
 
 
 @admin.register(ReviewRequest)
-class LedgerAdmin(admin.ModelAdmin):
+class LedgerAdmin(ReadOnlyAdmin):
     """Sign-offs as they happened: read-only, filterable, exportable as CSV."""
 
     list_display = ("page_link", "language", "revision_number", "author_names", "reviewer", "approved_at")
@@ -524,15 +524,6 @@ class LedgerAdmin(admin.ModelAdmin):
 
     def has_module_permission(self, request):
         return self.has_view_permission(request)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=_("page"), ordering="page_path")
     def page_link(self, review):
@@ -618,7 +609,7 @@ def _csv_safe(text: str) -> str:
 
 
 @admin.register(Transition)
-class TransitionAdmin(admin.ModelAdmin):
+class TransitionAdmin(ReadOnlyAdmin):
     """The workflow log: every step, never changed."""
 
     list_display = ("at", "page_address", "languages", "action", "from_state", "to_state", "user", "comment")
@@ -635,18 +626,9 @@ class TransitionAdmin(admin.ModelAdmin):
     def page_address(self, step):
         return _address(step)
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "recipient", "subject", "sent_at", "attempts", "last_error")
     list_filter = (("sent_at", admin.EmptyFieldListFilter),)
 
@@ -655,15 +637,6 @@ class NotificationAdmin(admin.ModelAdmin):
 
     def has_module_permission(self, request):
         return self.has_view_permission(request)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class ProfileInline(admin.StackedInline):
