@@ -167,6 +167,11 @@ SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 # (neither an author nor the reviewer) to publish.
 REVIEW_REQUIRE_THIRD_PERSON = env_bool("REVIEW_REQUIRE_THIRD_PERSON", False)
 
+# Review reminders: days before a review falls due to remind its owner, and the
+# address (the clinical lead) for pages without an owner who can receive e-mail.
+REVIEW_REMINDER_DAYS = [int(days) for days in env_list("REVIEW_REMINDER_DAYS", "60,14")]
+REVIEW_REMINDER_FALLBACK_EMAIL = os.environ.get("REVIEW_REMINDER_FALLBACK_EMAIL", "")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

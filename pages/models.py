@@ -223,7 +223,7 @@ class LiveSnapshot(models.Model):
         verbose_name = _("live version")
         verbose_name_plural = _("live versions")
         constraints = [models.UniqueConstraint(fields=["page", "language"], name="one_live_version_per_language")]
-        indexes = [models.Index(fields=["path", "language"])]
+        indexes = [models.Index(fields=["path", "language"]), models.Index(fields=["next_review_due"])]
 
     def __str__(self):
         return f"{self.path} [{self.language}]"

@@ -171,3 +171,46 @@ class Notification(models.Model):
 
     def __str__(self):
         return f"{self.recipient}: {self.subject}"
+
+
+class Reminder(models.Model):
+    """One review reminder owed to one person, recorded before it is sent.
+
+    The unique constraint is what makes reminders go out exactly once: a rerun,
+    or a second server running at the same moment, cannot record the same
+    reminder again. A failed send is marked failed and taken up by the next run.
+    """
+
+    class Status(models.TextChoices):
+        SENDING = "sending", _("being sent")
+        SENT = "sent", _("sent")
+        FAILED = "failed", _("failed, to be retried")
+
+    page = models.ForeignKey(
+        Page, on_delete=models.DO_NOTHING, db_constraint=False, related_name="reminders", verbose_name=_("page")
+    )
+    language = models.CharField(_("language"), max_length=10)
+    # "before-60", "before-14", "due", "overdue-1", "overdue-2"...: one of each per due date.
+    kind = models.CharField(_("kind"), max_length=20)
+    due_date = models.DateField(_("review due"))
+    recipient = models.EmailField(_("recipient"))
+    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.SENDING)
+    claim = models.CharField(max_length=32, editable=False, help_text="The run sending it now.")
+    claimed_at = models.DateTimeField(_("claimed"))
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=1)
+    last_error = models.TextField(_("last error"), blank=True)
+
+    class Meta:
+        verbose_name = _("review reminder")
+        verbose_name_plural = _("review reminders")
+        ordering = ["-claimed_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["page", "language", "kind", "due_date", "recipient"], name="one_reminder_of_each_kind"
+            )
+        ]
+        indexes = [models.Index(fields=["status", "claimed_at"]), models.Index(fields=["claim"])]
+
+    def __str__(self):
+        return f"{self.page_id} [{self.language}] {self.kind} → {self.recipient}"
