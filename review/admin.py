@@ -20,6 +20,8 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.html import format_html
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
@@ -30,7 +32,7 @@ from pages.admin import PageAdmin, ReadOnlyAdmin
 from pages.history import PageState
 from pages.models import LiveSnapshot, Page, PageRevision
 from pages.views import page_context
-from review import services
+from review import reminders, services
 from review.models import OPEN_STATES, Notification, Profile, ReviewRequest, State, Transition
 
 User = get_user_model()
@@ -63,6 +65,32 @@ class WorkflowFilter(admin.SimpleListFilter):
             return queryset.filter(pk__in=ReviewRequest.objects.filter(state=value).values("page_id"))
         if value == "withdrawn":
             return queryset.filter(pk__in=LiveSnapshot.objects.filter(withdrawn_at__isnull=False).values("page_id"))
+        return queryset
+
+
+NAME_FIELDS = ("first_name", "last_name", "username")
+
+
+class ReviewDueFilter(admin.SimpleListFilter):
+    title = _("clinical review")
+    parameter_name = "review"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("overdue", _("Overdue")),
+            ("30", _("Due within 30 days")),
+            ("60", _("Due within 60 days")),
+            ("90", _("Due within 90 days")),
+        ]
+
+    def queryset(self, request, queryset):
+        today = timezone.localdate()
+        live = LiveSnapshot.objects.filter(withdrawn_at__isnull=True)
+        if self.value() == "overdue":
+            return queryset.filter(pk__in=live.filter(next_review_due__lt=today).values("page_id"))
+        if self.value() in ("30", "60", "90"):
+            horizon = today + datetime.timedelta(days=int(self.value()))
+            return queryset.filter(pk__in=live.filter(next_review_due__lte=horizon).values("page_id"))
         return queryset
 
 
@@ -101,7 +129,7 @@ class WithdrawForm(forms.Form):
 
 class WorkflowPageAdmin(PageAdmin):
     list_display = ("title", "path", "owner", "workflow_states", "review_due", "updated_at")
-    list_filter = (WorkflowFilter, *PageAdmin.list_filter)
+    list_filter = (WorkflowFilter, ReviewDueFilter, *PageAdmin.list_filter)
 
     def get_queryset(self, request):
         snapshots = Prefetch(
@@ -149,7 +177,9 @@ class WorkflowPageAdmin(PageAdmin):
     @admin.display(description=_("next review due"))
     def review_due(self, page):
         dates = [s.next_review_due for s in page.snapshots.all() if not s.withdrawn_at]
-        return min(dates) if dates else "—"
+        if not dates:
+            return "—"
+        return review_badge(min(dates))
 
     def reviews_of(self, revision_ids):
         reviews = {}
@@ -163,8 +193,53 @@ class WorkflowPageAdmin(PageAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         page = Page.objects.filter(pk=object_id).first()
         if page is not None and self.has_view_permission(request, page):
-            extra_context = (extra_context or {}) | {"workflow": self._workflow_panel(request, page)}
+            overdue = LiveSnapshot.objects.filter(
+                page=page, withdrawn_at__isnull=True, next_review_due__lt=timezone.localdate()
+            ).order_by("next_review_due")
+            extra_context = (extra_context or {}) | {
+                "workflow": self._workflow_panel(request, page),
+                "overdue": [(languages.local_name(s.language), s.next_review_due) for s in overdue],
+            }
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def reviews_due_view(self, request):
+        """Live versions whose review is overdue or due within 90 days, by owner and language."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        today = timezone.localdate()
+        due = (
+            LiveSnapshot.objects.filter(withdrawn_at__isnull=True, next_review_due__lte=today + datetime.timedelta(90))
+            .select_related("page__owner")
+            .only("page_id", "language", "path", "next_review_due", *(f"page__owner__{f}" for f in NAME_FIELDS))
+            .order_by("next_review_due", "path", "language")
+        )
+        buckets = {key: [] for key in ("overdue", "30", "60", "90")}
+        by_owner: dict[str, dict[str, int]] = {}
+        for snapshot in due:
+            days = (snapshot.next_review_due - today).days
+            key = "overdue" if days < 0 else "30" if days <= 30 else "60" if days <= 60 else "90"
+            owner = snapshot.page.owner
+            name = (owner.get_full_name() or owner.get_username()) if owner else _t("no owner")
+            buckets[key].append({"snapshot": snapshot, "owner": name, "days": days, "overdue_days": -days})
+            counts = by_owner.setdefault(name, {"overdue": 0, "30": 0, "60": 0, "90": 0, "languages": set()})
+            counts[key] += 1
+            counts["languages"].add(snapshot.language)
+        context = self.admin_site.each_context(request) | {
+            "title": _t("Reviews due"),
+            "opts": self.opts,
+            "today": today,
+            "sections": [
+                (_t("Overdue"), buckets["overdue"]),
+                (_t("Due within 30 days"), buckets["30"]),
+                (_t("Due in 31 to 60 days"), buckets["60"]),
+                (_t("Due in 61 to 90 days"), buckets["90"]),
+            ],
+            "by_owner": sorted(
+                ({"name": name, **row, "languages": sorted(row["languages"])} for name, row in by_owner.items()),
+                key=lambda row: (-row["overdue"], row["name"]),
+            ),
+        }
+        return TemplateResponse(request, "admin/review/reviews_due.html", context)
 
     def _workflow_panel(self, request, page: Page) -> dict:
         user = request.user
@@ -238,6 +313,7 @@ class WorkflowPageAdmin(PageAdmin):
             ("<int:object_id>/workflow/withdraw/", *view(self.withdraw_view, "withdraw")),
             ("<int:object_id>/preview/<int:number>/<str:language>/", *view(never_cache(self.preview_view), "preview")),
         ]
+        routes.append(("reviews-due/", *view(self.reviews_due_view, "reviewsdue")))
         return [path(route, function, name=name) for route, function, name in routes] + super().get_urls()
 
     def _draft_page(self, request, object_id) -> Page:
@@ -444,6 +520,20 @@ class WorkflowPageAdmin(PageAdmin):
             response = TemplateResponse(request, "review/preview.html", context)
             response.render()
         return self._preview_response(response)
+
+
+def review_badge(due: datetime.date):
+    """The due date, marked when the review is overdue or comes within 60 days."""
+    days = (due - timezone.localdate()).days
+    if days < 0:
+        return format_html(
+            '<span class="review-badge overdue">{} · {}</span>', date_format(due, "j M Y"), _t("overdue")
+        )
+    if days <= max(reminders.lead_times(), default=60):
+        return format_html(
+            '<span class="review-badge due-soon">{} · {}</span>', date_format(due, "j M Y"), _t("due soon")
+        )
+    return date_format(due, "j M Y")
 
 
 def _only_language(comparison: diffs.Comparison, language: str) -> diffs.Comparison:

@@ -33,9 +33,9 @@ logger = logging.getLogger(__name__)
 # long another run takes them up.
 ABANDONED_AFTER = datetime.timedelta(hours=1)
 
-SNAPSHOT_FIELDS = ("page_id", "language", "title", "path", "next_review_due")
+ROW_FIELDS = ("page_id", "language", "title", "path", "next_review_due")
 OWNER_FIELDS = ("email", "is_active", "first_name", "last_name", "username", "review_profile__language")
-SNAPSHOT_FIELDS += tuple(f"page__owner__{name}" for name in OWNER_FIELDS)
+ROW_FIELDS += tuple(f"page__owner__{name}" for name in OWNER_FIELDS)
 
 
 def lead_times() -> list[int]:
@@ -88,12 +88,7 @@ def due_items(today: datetime.date) -> list[Item]:
     """Every reminder due on ``today``: two queries, whatever their number."""
     leads = lead_times()
     horizon = today + datetime.timedelta(days=max(leads, default=0))
-    snapshots = (
-        LiveSnapshot.objects.filter(withdrawn_at__isnull=True, next_review_due__lte=horizon)
-        .select_related("page__owner__review_profile")
-        .only(*SNAPSHOT_FIELDS)
-        .order_by("next_review_due", "path", "language")
-    )
+    snapshots = LiveSnapshot.objects.filter(withdrawn_at__isnull=True, next_review_due__lte=horizon)
     in_workflow = {
         (page_id, language): state
         for page_id, language, state in ReviewRequest.objects.filter(
@@ -102,26 +97,25 @@ def due_items(today: datetime.date) -> list[Item]:
     }
     fallback = settings.REVIEW_REMINDER_FALLBACK_EMAIL
     items = []
-    for snapshot in snapshots:
-        kind = kind_of(snapshot.next_review_due, today, leads)
+    rows = snapshots.order_by("next_review_due", "path", "language").values_list(*ROW_FIELDS)
+    for page_id, language, title, path, due, email, is_active, first, last, username, owner_language in rows:
+        kind = kind_of(due, today, leads)
         if kind is None:
             continue
-        owner = snapshot.page.owner
-        if owner is not None and owner.is_active and owner.email:
-            recipient, name = owner.email, owner.get_full_name() or owner.get_username()
-            profile = getattr(owner, "review_profile", None)
-            recipient_language = profile.language if profile else languages.source()
+        if email and is_active:
+            recipient, name = email, f"{first} {last}".strip() or username
+            recipient_language = owner_language or languages.source()
         else:
             recipient, name, recipient_language = fallback, "", languages.source()
         items.append(
             Item(
-                page_id=snapshot.page_id,
-                language=snapshot.language,
-                title=snapshot.title,
-                path=snapshot.path,
-                due_date=snapshot.next_review_due,
+                page_id=page_id,
+                language=language,
+                title=title,
+                path=path,
+                due_date=due,
                 kind=kind,
-                state=in_workflow.get((snapshot.page_id, snapshot.language), "live"),
+                state=in_workflow.get((page_id, language), "live"),
                 recipient=recipient,
                 recipient_language=recipient_language,
                 owner=name,
@@ -193,7 +187,16 @@ def run(today: datetime.date, *, dry_run: bool = False) -> Outcome:
     Reminder.objects.filter(
         Q(status=Reminder.Status.FAILED) | Q(status=Reminder.Status.SENDING, claimed_at__lt=now - ABANDONED_AFTER)
     ).update(claim=token, claimed_at=now, status=Reminder.Status.SENDING, attempts=F("attempts") + 1)
-    # Record today's; those already recorded (by an earlier or a concurrent run) are left alone.
+    # Record today's; those already recorded (by an earlier or a concurrent run) are left alone:
+    # skipped when already there, and refused by the unique constraint when recorded meanwhile.
+    recorded = set()
+    if items:
+        earliest = min(item.due_date for item in items)
+        recorded = set(
+            Reminder.objects.filter(due_date__gte=earliest, due_date__lte=max(item.due_date for item in items))
+            .exclude(claim=token)
+            .values_list("page_id", "language", "kind", "due_date", "recipient")
+        )
     Reminder.objects.bulk_create(
         [
             Reminder(
@@ -206,6 +209,7 @@ def run(today: datetime.date, *, dry_run: bool = False) -> Outcome:
                 claimed_at=now,
             )
             for item in items
+            if item.key not in recorded
         ],
         ignore_conflicts=True,
     )

@@ -13,7 +13,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from pages.models import LiveSnapshot, Page
-from review import reminders
+from review import reminders, roles
 from review.models import Profile, Reminder
 from tests.factories import PageFactory, UserFactory, publish
 
@@ -210,9 +210,10 @@ def make_due_pages(count: int, owners: int) -> None:
     )
 
 
-# Due versions with their owners; their open reviews; take up retries; record;
-# read back what this run recorded; mark them sent: the same for 3 pages or 300.
-QUERIES = 6
+# Due versions with their owners; their open reviews; take up retries; what is
+# recorded already; record the rest; read back what this run recorded; mark them
+# sent: the same for 3 pages or 300.
+QUERIES = 7
 
 
 @pytest.mark.parametrize("due_pages", [3, 300])
@@ -253,3 +254,46 @@ def test_two_runs_at_the_same_moment_send_each_reminder_once():
     assert pages_mailed == 200  # every page exactly once, across both runs' digests
     assert sum(outcome.already_sent for outcome in outcomes) == 200
     assert Reminder.objects.filter(status=Reminder.Status.SENT).count() == 200
+
+
+def test_the_reviews_due_dashboard_groups_by_period_owner_and_language(client):
+    olwen = UserFactory(username="olwen", first_name="Olwen", last_name="Price", roles=[roles.EDITOR])
+    live_page(
+        "glucagonoma", owner=olwen, due=datetime.date(2026, 11, 1), languages=("en", "cy"), title_cy="Glwcagonoma"
+    )
+    live_page("insulinoma", owner=None, due=datetime.date(2026, 12, 10))
+    live_page("gastrinoma", owner=olwen, due=datetime.date(2027, 2, 1))
+    live_page("far-off", owner=olwen, due=datetime.date(2028, 1, 1))
+    client.force_login(olwen)
+    with on(datetime.date(2026, 11, 25)):
+        html = client.get("/admin/pages/page/reviews-due/").content.decode()
+    overdue, within_30, within_60, within_90 = (
+        html.split("<h2>Overdue (2)</h2>")[1].split("<h2>")[0],
+        html.split("<h2>Due within 30 days (1)</h2>")[1].split("<h2>")[0],
+        html.split("<h2>Due in 31 to 60 days (0)</h2>")[1].split("<h2>")[0],
+        html.split("<h2>Due in 61 to 90 days (1)</h2>")[1],
+    )
+    assert "/glucagonoma/" in overdue and "24 days overdue" in overdue and ">cy<" in overdue
+    assert "/insulinoma/" in within_30 and "no owner" in within_30
+    assert "/gastrinoma/" in within_90 and "far-off" not in html and "<table>" not in within_60
+    assert '<tr><th scope="row">Olwen Price</th><td>2</td><td>0</td><td>0</td><td>1</td><td>cy, en</td></tr>' in html
+    client.force_login(UserFactory(username="nobody"))
+    assert client.get("/admin/pages/page/reviews-due/").status_code == 403
+
+
+def test_page_list_badges_and_filter_and_the_overdue_flag_on_the_form(client):
+    editor = UserFactory(username="olwen", roles=[roles.EDITOR])
+    late = live_page("glucagonoma", owner=editor, due=datetime.date(2026, 11, 1))
+    live_page("insulinoma", owner=editor, due=datetime.date(2026, 12, 10))
+    live_page("gastrinoma", owner=editor, due=datetime.date(2028, 1, 1))
+    client.force_login(editor)
+    with on(datetime.date(2026, 11, 25)):
+        listing = client.get("/admin/pages/page/").content.decode()
+        overdue_only = client.get("/admin/pages/page/?review=overdue").content.decode()
+        within_30 = client.get("/admin/pages/page/?review=30").content.decode()
+        form = client.get(f"/admin/pages/page/{late.pk}/change/").content.decode()
+    assert '<span class="review-badge overdue">1 Nov 2026 · overdue</span>' in listing
+    assert '<span class="review-badge due-soon">10 Dec 2026 · due soon</span>' in listing
+    assert "Glucagonoma" in overdue_only and "Insulinoma" not in overdue_only and "Gastrinoma" not in overdue_only
+    assert "Glucagonoma" in within_30 and "Insulinoma" in within_30 and "Gastrinoma" not in within_30
+    assert "Clinical review overdue: English (due 1 Nov 2026)" in form
