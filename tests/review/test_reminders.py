@@ -297,3 +297,19 @@ def test_page_list_badges_and_filter_and_the_overdue_flag_on_the_form(client):
     assert "Glucagonoma" in overdue_only and "Insulinoma" not in overdue_only and "Gastrinoma" not in overdue_only
     assert "Glucagonoma" in within_30 and "Insulinoma" in within_30 and "Gastrinoma" not in within_30
     assert "Clinical review overdue: English (due 1 Nov 2026)" in form
+
+
+def test_each_language_has_its_own_review_dates_and_the_page_shows_those_read(client):
+    page = live_page(
+        "glucagonoma", owner=UserFactory(username="olwen"), due=datetime.date(2028, 3, 11), title_cy="Glwcagonoma"
+    )
+    publish(page, "cy", last_reviewed=datetime.date(2026, 6, 1), next_review_due=datetime.date(2029, 6, 1))
+    english = client.get("/en/glucagonoma/").content.decode()
+    welsh = client.get("/cy/glucagonoma/").content.decode()
+    arabic = client.get("/ar/glucagonoma/").content.decode()  # not translated: reads the English version
+    assert '<time datetime="2028-03-11">' in english and "2029-06-01" not in english
+    assert '<time datetime="2029-06-01">' in welsh and '<time datetime="2026-06-01">' in welsh
+    assert '<time datetime="2028-03-11">' in arabic
+    with on(datetime.date(2028, 3, 11)):
+        remind("--verbosity", "0")
+    assert [(r.language, r.kind) for r in Reminder.objects.all()] == [("en", "due")]
