@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from modeltranslation.utils import build_localized_fieldname
 
-from pages import history, richtext
+from pages import cache, history, richtext
 from pages import languages as site_languages
 from pages.history import PageState
 from pages.models import LiveSnapshot, Page, PageRevision, Publication
@@ -156,6 +156,7 @@ def publish(
             next_review_due=next_review_due,
         )
         build(snapshot)
+        cache.invalidate()
         snapshot.languages = _record_live_languages([page])[page.pk]
         rebuild_dependents([page], exclude={snapshot.pk})
     return snapshot
@@ -220,6 +221,7 @@ def withdraw(*, page: Page, reason: str) -> list[LiveSnapshot]:
             withdrawn_at=timezone.now(), withdrawal_reason=reason.strip()
         )
         _record_live_languages([page])
+        cache.invalidate()
         rebuild_dependents([page], exclude={s.pk for s in snapshots})
     return snapshots
 
@@ -246,6 +248,7 @@ def rebuild_dependents(pages: Sequence[Page], *, exclude: set[int] = frozenset()
     ).exclude(pk__in=exclude)
     for snapshot in dependents.distinct().select_related("page"):
         build(snapshot)
+    cache.invalidate()
 
 
 def refresh_moved_pages(pages: Sequence[Page]) -> None:
@@ -257,6 +260,7 @@ def refresh_moved_pages(pages: Sequence[Page]) -> None:
         snapshots.extend(LiveSnapshot.objects.filter(page=page).select_related("page"))
     for snapshot in snapshots:
         build(snapshot)
+    cache.invalidate()
     rebuild_dependents(pages, exclude={s.pk for s in snapshots})
 
 

@@ -7,6 +7,7 @@ from django.utils import translation
 from django.views.decorators.http import require_safe
 
 from pages import languages
+from pages.cache import cached_public_page
 from pages.models import LiveSnapshot
 
 
@@ -23,6 +24,7 @@ def choose_language(request):
 
 
 @require_safe
+@cached_public_page
 def home(request, language):
     _activate(language)
     snapshots = {}
@@ -47,6 +49,7 @@ def home(request, language):
 
 
 @require_safe
+@cached_public_page
 def page_detail(request, language, path):
     _activate(language)
     snapshot = LiveSnapshot.objects.for_reader(language).filter(path=path).order_by("preference").first()

@@ -23,3 +23,13 @@ def _english_by_default(settings):
 def _fast_password_hashing(settings):
     # Real hashing is slow by design; tests make many users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    # Cached public pages must not outlive the test that made them.
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -225,10 +225,9 @@ def test_the_command_costs_the_same_queries_however_many_pages_are_due(django_as
     assert Reminder.objects.filter(status=Reminder.Status.SENT).count() == due_pages
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent runs need PostgreSQL (CI's PostgreSQL pass)")
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_runs_at_the_same_moment_send_each_reminder_once():
-    if connection.vendor != "postgresql":
-        pytest.skip("concurrent runs need PostgreSQL (CI's PostgreSQL pass runs this)")
     make_due_pages(200, owners=20)
     start = threading.Barrier(2)
     outcomes, errors = [], []

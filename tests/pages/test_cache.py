@@ -1,0 +1,91 @@
+"""Public pages from the shared cache: no SQL when cached, fresh at once after
+publishing or withdrawing, and served from the database when the cache is down."""
+
+import datetime
+
+import pytest
+from django.core.cache import cache
+
+from tests.factories import PageFactory, SectionFactory, UserFactory, edited, publish
+
+pytestmark = pytest.mark.django_db
+
+DOWN = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}}
+
+
+@pytest.fixture
+def page():
+    page = PageFactory(slug="glucagonoma", title_en="Glucagonoma", title_cy="Glwcagonoma")
+    SectionFactory(page=page, heading_en="Treatment", heading_cy="Triniaeth", body_en="<p>Surgery.</p>")
+    publish(page, "en")
+    return page
+
+
+def test_a_cached_page_costs_no_query(client, page, django_assert_num_queries):
+    first = client.get("/en/glucagonoma/")
+    assert first["X-Cache"] == "miss"
+    with django_assert_num_queries(0):
+        second = client.get("/en/glucagonoma/")
+    assert second["X-Cache"] == "hit"
+    assert second.content == first.content
+    assert second["Content-Language"] == "en"
+    with django_assert_num_queries(0):
+        assert client.get("/en/").status_code == 200 and client.get("/en/")["X-Cache"] == "hit"
+
+
+def test_publishing_shows_at_once(client, page):
+    assert "Surgery." in client.get("/en/glucagonoma/").content.decode()
+    with edited():
+        section = page.sections.get()
+        section.body_en = "<p>Surgery or octreotide.</p>"
+        section.save()
+    assert "octreotide" not in client.get("/en/glucagonoma/").content.decode()  # not published yet
+    publish(page, "en")
+    assert "Surgery or octreotide." in client.get("/en/glucagonoma/").content.decode()
+    # The Welsh address fell back to English and was cached; publishing Welsh replaces it.
+    assert "Glwcagonoma" not in client.get("/cy/glucagonoma/").content.decode()
+    publish(page, "cy")
+    assert "Glwcagonoma" in client.get("/cy/glucagonoma/").content.decode()
+
+
+def test_withdrawing_and_reconfirming_show_at_once(client, page):
+    from review import roles, services
+
+    client.get("/en/glucagonoma/")
+    reviewer = UserFactory(username="rhys", roles=[roles.CLINICAL_REVIEWER])
+    services.reconfirm(page=page, language="en", user=reviewer, next_review_due=datetime.date(2031, 1, 1))
+    assert '"2031-01-01"' in client.get("/en/glucagonoma/").content.decode()
+    publisher = UserFactory(username="pat", roles=[roles.PUBLISHER])
+    services.withdraw(page=page, user=publisher, reason="Safety alert")
+    assert client.get("/en/glucagonoma/").status_code == 410
+    assert "Glucagonoma" not in client.get("/en/").content.decode()
+
+
+def test_errors_are_not_cached(client, page):
+    assert client.get("/en/nowhere/").status_code == 404
+    assert client.get("/en/nowhere/").get("X-Cache") is None
+
+
+def test_the_cache_down_means_pages_from_the_database_and_a_warning(client, page, settings, caplog):
+    settings.CACHES = DOWN
+    response = client.get("/en/glucagonoma/")
+    assert response.status_code == 200 and "Surgery." in response.content.decode()
+    assert "Public page cache unavailable, serving from the database" in caplog.text
+    publish(page, "en")  # invalidating a cache that is down does not stop publishing
+    assert "Could not invalidate the public page cache" in caplog.text
+
+
+def test_a_real_redis_serves_pages_across_clients(client, page, settings):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:6379/3",
+            "KEY_PREFIX": "clinical-cms-test",
+        }
+    }
+    cache.clear()
+    assert client.get("/en/glucagonoma/")["X-Cache"] == "miss"
+    assert client.__class__().get("/en/glucagonoma/")["X-Cache"] == "hit"  # another client, same shared cache
+    publish(page, "en")
+    assert client.get("/en/glucagonoma/")["X-Cache"] == "miss"
+    cache.clear()
