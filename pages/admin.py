@@ -9,6 +9,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
@@ -46,6 +47,57 @@ class PageForm(forms.ModelForm):
         widget=forms.Textarea(attrs={"rows": 2, "cols": 80}),
         help_text=_("Kept in the page's history with your name and the time."),
     )
+    # The revision the editor started from: saving on top of a newer one would
+    # silently undo someone else's edit, so it is refused (optimistic locking).
+    based_on = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            latest = PageRevision.objects.filter(page=self.instance).order_by("-number").first()
+            self.fields["based_on"].initial = latest.number if latest else 0
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk:
+            # Locked until this save's revision is written, so two saves cannot both pass.
+            Page.objects.select_for_update().filter(pk=self.instance.pk).first()
+            latest = (
+                PageRevision.objects.filter(page_id=self.instance.pk)
+                .select_related("revision__user")
+                .order_by("-number")
+                .first()
+            )
+            based_on = cleaned.get("based_on")
+            if latest is not None and based_on != latest.number:
+                raise forms.ValidationError(self.conflict_message(based_on, latest), code="conflict")
+        return cleaned
+
+    def conflict_message(self, based_on: int | None, latest: PageRevision):
+        user = latest.revision.user
+        name = (user.get_full_name() or user.get_username()) if user else _t("the system")
+        compare = reverse("admin:pages_page_compare", args=[self.instance.pk])
+        return format_html(
+            '{} <a href="{}?old={}&amp;new={}">{}</a> {}',
+            _t(
+                "Someone else saved this page while you were editing it: revision %(number)s by %(name)s "
+                "(%(comment)s), changing %(what)s. Nothing of yours was saved, and nothing of theirs overwritten."
+            )
+            % {
+                "number": latest.number,
+                "name": name,
+                "comment": latest.revision.comment,
+                "what": ", ".join(
+                    latest.languages + ([_t("its place or sections")] if latest.structure_changed else [])
+                )
+                or _t("nothing visible"),
+            },
+            compare,
+            based_on or latest.number,
+            latest.number,
+            _t("See exactly what changed"),
+            _t("Copy your changes somewhere safe, reload the page, and make them again on top of theirs."),
+        )
 
 
 @admin.register(Page)

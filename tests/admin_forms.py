@@ -2,6 +2,8 @@
 
 import re
 
+from pages.models import PageRevision
+
 
 def change_form(page, **changes):
     """The admin change form's data for ``page`` as it stands, with ``changes``."""
@@ -12,6 +14,7 @@ def change_form(page, **changes):
         "owner": page.owner_id or "",
         "review_interval_months": str(page.review_interval_months),
         "change_comment": "Routine update.",
+        "based_on": PageRevision.objects.filter(page=page).order_by("-number").values_list("number", flat=True).first(),
     }
     for code in ("en", "cy", "ar"):
         data[f"title_{code}"] = getattr(page, f"title_{code}") or ""
