@@ -1,9 +1,12 @@
 """Public views. They read live snapshots only, never the working copy."""
 
-from django.http import Http404
+from django.core.cache import cache
+from django.db import connection
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from pages import languages
@@ -103,3 +106,26 @@ def _alternates(request, path: str, live_languages=None) -> list[dict]:
 
 def page_not_found(request, exception=None):
     return render(request, "404.html", status=404)
+
+
+@never_cache
+@require_safe
+def healthz(request):
+    """For the load balancer: 200 when the database answers, 503 when it does not.
+    The cache being down only degrades the service (pages come from the database)."""
+    checks = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+        checks["database"] = "ok"
+    except Exception as error:  # any failure to reach the database
+        checks["database"] = f"unavailable: {type(error).__name__}"
+    try:
+        cache.set("healthz", "ok", 10)
+        checks["cache"] = "ok" if cache.get("healthz") == "ok" else "unavailable"
+    except Exception as error:  # any failure to reach the cache
+        checks["cache"] = f"unavailable: {type(error).__name__}"
+    healthy = checks["database"] == "ok"
+    status = ("ok" if checks["cache"] == "ok" else "degraded") if healthy else "failing"
+    return JsonResponse({"status": status, **checks}, status=200 if healthy else 503)

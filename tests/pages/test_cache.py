@@ -90,3 +90,13 @@ def test_a_real_redis_serves_pages_across_clients(client, page, settings):
     publish(page, "en")
     assert client.get("/en/glucagonoma/")["X-Cache"] == "miss"
     cache.clear()
+
+
+def test_healthz_reports_the_database_and_the_cache(client, settings):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok", "cache": "ok"}
+    assert "no-cache" in response["Cache-Control"]
+    settings.CACHES = DOWN
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.json()["status"] == "degraded"

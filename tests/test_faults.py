@@ -1,0 +1,189 @@
+"""Faults, for real: a gunicorn server whose PostgreSQL and Redis connections run
+through a proxy this test switches off and on. The database down gives a
+friendly 503 and a failing /healthz; the cache down still serves pages; both
+recover without restarting the server."""
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from tests.factories import PageFactory, SectionFactory, publish
+
+ROOT = Path(__file__).resolve().parent.parent
+HEALTHY = '{"status": "ok", "database": "ok", "cache": "ok"}'
+
+
+class Proxy:
+    """A TCP forwarder to ``target`` that can be cut off (every connection
+    dropped, new ones refused) and restored on the same port."""
+
+    def __init__(self, target: tuple[str, int]):
+        self.target = target
+        self.port = free_port()
+        self.connections: list[socket.socket] = []
+        self.listener = None
+        self.start()
+
+    def start(self):
+        self.listener = socket.create_server(("127.0.0.1", self.port), reuse_port=False)
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        threading.Thread(target=self._accept, args=(self.listener,), daemon=True).start()
+
+    def stop(self):
+        with contextlib.suppress(OSError):
+            self.listener.shutdown(socket.SHUT_RDWR)  # wakes the thread blocked in accept()
+        self.listener.close()
+        for sock in self.connections:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+        self.connections.clear()
+
+    def _accept(self, listener):
+        while True:
+            try:
+                client, _address = listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(self.target)
+            self.connections += [client, upstream]
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pump(source, sink):
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            with contextlib.suppress(OSError):
+                sink.shutdown(socket.SHUT_WR)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+@contextlib.contextmanager
+def server(environment: dict):
+    port = free_port()
+    env = os.environ | {"DEBUG": "false", "SECRET_KEY": "a-test-only-secret-key-" + "x" * 40}
+    env |= {"ALLOWED_HOSTS": "127.0.0.1", "LOG_LEVEL": "WARNING"} | environment
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            with contextlib.suppress(OSError):
+                if get(f"{base}/healthz")[0] in (200, 503):
+                    break
+            time.sleep(0.2)
+        else:
+            raise AssertionError("the server did not start")
+        yield base, process
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def postgres_url(port: int) -> str:
+    settings = connection.settings_dict
+    return f"postgres://{settings['USER']}@127.0.0.1:{port}/{settings['NAME']}"
+
+
+def wait_for(url: str, status: int) -> tuple[int, str]:
+    for _ in range(50):
+        result = get(url)
+        if result[0] == status:
+            return result
+        time.sleep(0.2)
+    return result
+
+
+pytestmark = [
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL (CI's PostgreSQL pass)"),
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+
+@pytest.fixture
+def live_pages():
+    for slug in ("glucagonoma", "insulinoma"):
+        page = PageFactory(slug=slug, title_en=slug.title())
+        SectionFactory(page=page, heading_en="Treatment", body_en=f"<p>Surgery for {slug}.</p>")
+        publish(page, "en")
+
+
+def test_database_down_gives_503_and_a_failing_healthz_and_recovers_without_restart(live_pages):
+    database = Proxy(("127.0.0.1", connection.settings_dict.get("PORT") or 5432))
+    with server({"DATABASE_URL": postgres_url(database.port)}) as (base, process):
+        assert get(f"{base}/healthz") == (200, HEALTHY)
+        assert "Surgery for glucagonoma." in get(f"{base}/en/glucagonoma/")[1]
+
+        database.stop()
+        status, body = wait_for(f"{base}/healthz", 503)
+        assert status == 503 and '"database": "unavailable' in body
+        status, body = get(f"{base}/en/insulinoma/")  # not cached: needs the database
+        assert status == 503 and "We will be back soon" in body
+        status, body = get(f"{base}/en/glucagonoma/")  # cached before the outage: still served
+        assert status == 200 and "Surgery for glucagonoma." in body
+
+        database.start()
+        assert wait_for(f"{base}/healthz", 200)[0] == 200
+        status, body = get(f"{base}/en/insulinoma/")
+        assert status == 200 and "Surgery for insulinoma." in body
+        assert process.poll() is None  # the same server throughout
+    database.stop()
+
+
+def test_cache_down_still_serves_pages_with_a_warning_and_recovers(live_pages):
+    redis = Proxy(("127.0.0.1", 6379))
+    environment = {"DATABASE_URL": postgres_url(connection.settings_dict.get("PORT") or 5432)}
+    environment["REDIS_URL"] = f"redis://127.0.0.1:{redis.port}/4"
+    with server(environment) as (base, process):
+        assert get(f"{base}/healthz") == (200, HEALTHY)
+        redis.stop()
+        status, body = get(f"{base}/en/glucagonoma/")
+        assert status == 200 and "Surgery for glucagonoma." in body
+        status, body = get(f"{base}/healthz")
+        assert status == 200 and '"status": "degraded"' in body
+        redis.start()
+        for _ in range(50):
+            if get(f"{base}/healthz") == (200, HEALTHY):
+                break
+            time.sleep(0.2)
+        assert get(f"{base}/healthz") == (200, HEALTHY)
+        status, body = get(f"{base}/en/glucagonoma/")
+        assert status == 200
+        process.terminate()
+        output = process.communicate(timeout=10)[0]
+    redis.stop()
+    assert "Public page cache unavailable, serving from the database" in output
