@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -51,3 +53,12 @@ def test_redis_url_puts_the_cache_in_redis():
     result = manage("shell", "--no-imports", "-c", script, REDIS_URL=url, DJANGO_SETTINGS_MODULE="config.settings")
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["RedisCache", "shared"]
+
+
+@pytest.mark.django_db
+def test_every_response_carries_a_strict_content_security_policy(client, admin_client):
+    for response in (client.get("/en/"), client.get("/admin/login/"), admin_client.get("/admin/pages/page/add/")):
+        policy = response["Content-Security-Policy"]
+        assert "script-src 'self' 'nonce-" in policy and "style-src 'self' 'nonce-" in policy
+        assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
+        assert "frame-ancestors 'none'" in policy

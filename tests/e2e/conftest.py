@@ -33,5 +33,11 @@ def page(browser):
     context = browser.new_context(viewport={"width": 1280, "height": 1600})
     page = context.new_page()
     page.set_default_timeout(15_000)
+    # Every message the browser logs about the Content-Security-Policy; a test asserts there are none.
+    page.csp_violations = []
+    page.on(
+        "console",
+        lambda message: page.csp_violations.append(f"{message.text} at {message.location}") if "Content Security Policy" in message.text else None,
+    )
     yield page
     context.close()

@@ -48,6 +48,10 @@ def test_welsh_edit_in_the_browser_changes_only_what_was_typed(page, live_server
                 expected = expected.removesuffix("</p>") + " GAIRPRAWF</p>"
             assert getattr(section, f"body_{code}") == expected, (section.heading_en, code)
 
+    # The public page too runs under the policy without a single violation.
+    page.goto(f"{live_server.url}/cy/{GLUCAGONOMA}/")
+    assert page.csp_violations == []
+
     # The edit is in the working copy only: the public Welsh page is unchanged.
     assert "GAIRPRAWF" not in client.get(f"/cy/{GLUCAGONOMA}/").content.decode()
     assert "GAIRPRAWF" not in str(LiveSnapshot.objects.get(page=glucagonoma, language="cy").content)
