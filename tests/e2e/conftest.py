@@ -35,9 +35,11 @@ def page(browser):
     page.set_default_timeout(15_000)
     # Every message the browser logs about the Content-Security-Policy; a test asserts there are none.
     page.csp_violations = []
-    page.on(
-        "console",
-        lambda message: page.csp_violations.append(f"{message.text} at {message.location}") if "Content Security Policy" in message.text else None,
-    )
+
+    def record(message):
+        if "Content Security Policy" in message.text:
+            page.csp_violations.append(f"{message.text} at {message.location['url']}")
+
+    page.on("console", record)
     yield page
     context.close()
