@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export DEBUG ?= true
 
-.PHONY: run test bench lint format clean
+.PHONY: run test bench audit lint format clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed; none was found (set PYTHON=/path/to/python3.12)." >&2; exit 1; }
@@ -25,6 +25,10 @@ test: $(BIN)/.installed  ## the whole suite (DATABASE_URL=postgres://... for Pos
 
 bench: $(BIN)/.installed  ## print performance figures (DATABASE_URL=postgres://... for PostgreSQL)
 	$(BIN)/pytest tests/benchmarks -q -s -o addopts=""
+
+audit: $(BIN)/.installed  ## check the pinned dependencies for known vulnerabilities (needs the network)
+	$(BIN)/pip install --quiet --disable-pip-version-check pip-audit==2.10.1
+	$(BIN)/pip-audit --requirement requirements.txt --requirement requirements-dev.txt
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .

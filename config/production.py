@@ -37,3 +37,6 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SECURE = True
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+
+# Reviewers, publishers and superusers sign in with a second factor.
+REQUIRE_TWO_FACTOR = env_bool("REQUIRE_TWO_FACTOR", True)

@@ -62,3 +62,14 @@ def test_every_response_carries_a_strict_content_security_policy(client, admin_c
         assert "script-src 'self'" in policy and "style-src 'self'" in policy  # plus a nonce where one is used
         assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
         assert "frame-ancestors 'none'" in policy
+
+
+def test_production_requires_two_factor_sign_in_for_reviewers_and_publishers():
+    result = manage(
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.REQUIRE_TWO_FACTOR)",
+        DJANGO_SETTINGS_MODULE="config.production",
+        SECRET_KEY="a-long-random-production-secret-" + "x" * 40,
+    )
+    assert result.stdout.strip().splitlines()[-1] == "True", result.stderr

@@ -23,6 +23,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.test import Client
 from django.urls import URLResolver, get_resolver, resolve
 from django.urls.resolvers import RegexPattern
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from pages import languages
 from pages.models import Page, PageRevision, Section
@@ -106,6 +108,12 @@ def draft(settings) -> Draft:
     (unpublished,) = services.submit(page=never_published, languages=["en"], user=editor, comment="New page.")
     services.request_changes(request=unpublished, user=reviewer, comment="Add the dosing table.")
 
+    # Sign-in records and second-factor devices, so that their admin pages have something to show.
+    Client().post("/admin/login/", {"username": "rhys", "password": "a-long-test-password"})
+    Client().post("/admin/login/", {"username": "rhys", "password": "not the password"})
+    TOTPDevice.objects.create(user=reviewer, name="Phone")
+    StaticDevice.objects.create(user=reviewer, name="Backup codes")
+
     return Draft(marker=marker, search=token, live=live, never_published=never_published, editor=editor)
 
 
@@ -176,6 +184,7 @@ def parameter_values(route: Route) -> list[dict]:
     values = {
         "object_id": lambda: ids(route.model or Page),
         "id": lambda: ids(route.model),
+        "pk": lambda: ids(route.model),
         "page_id": lambda: [str(pk) for pk in page_ids],
         "request_id": lambda: ids(ReviewRequest),
         "number": lambda: [str(number) for number in range(1, latest + 2)],

@@ -29,7 +29,8 @@ def test_demo_users_get_their_roles_and_printed_passwords(settings, client):
     _name, password, *_groups = line.split()
     reviewer = get_user_model().objects.get(username="reviewer")
     assert list(reviewer.groups.values_list("name", flat=True)) == [roles.CLINICAL_REVIEWER]
-    assert client.login(username="reviewer", password=password)
+    response = client.post("/admin/login/", {"username": "reviewer", "password": password})
+    assert response.status_code == 302 and response.wsgi_request.user.username == "reviewer"
 
 
 def test_demo_users_are_refused_when_debug_is_off(settings):
