@@ -4,22 +4,16 @@ friendly 503 and a failing /healthz; the cache down still serves pages; both
 recover without restarting the server."""
 
 import contextlib
-import os
 import socket
-import subprocess
-import sys
 import threading
 import time
-import urllib.error
-import urllib.request
-from pathlib import Path
 
 import pytest
 from django.db import connection
 
 from tests.factories import PageFactory, SectionFactory, publish
+from tests.servers import free_port, get, postgres_url, server
 
-ROOT = Path(__file__).resolve().parent.parent
 HEALTHY = '{"status": "ok", "database": "ok", "cache": "ok"}'
 
 
@@ -72,53 +66,6 @@ class Proxy:
                 sink.shutdown(socket.SHUT_WR)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def get(url: str) -> tuple[int, str]:
-    try:
-        with urllib.request.urlopen(url, timeout=10) as response:
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read().decode()
-
-
-@contextlib.contextmanager
-def server(environment: dict):
-    port = free_port()
-    env = os.environ | {"DEBUG": "false", "SECRET_KEY": "a-test-only-secret-key-" + "x" * 40}
-    env |= {"ALLOWED_HOSTS": "127.0.0.1", "LOG_LEVEL": "WARNING"} | environment
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            with contextlib.suppress(OSError):
-                if get(f"{base}/healthz")[0] in (200, 503):
-                    break
-            time.sleep(0.2)
-        else:
-            raise AssertionError("the server did not start")
-        yield base, process
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
-def postgres_url(port: int) -> str:
-    settings = connection.settings_dict
-    return f"postgres://{settings['USER']}@127.0.0.1:{port}/{settings['NAME']}"
-
-
 def wait_for(url: str, status: int) -> tuple[int, str]:
     for _ in range(50):
         result = get(url)
@@ -166,7 +113,7 @@ def test_database_down_gives_503_and_a_failing_healthz_and_recovers_without_rest
 
 def test_cache_down_still_serves_pages_with_a_warning_and_recovers(live_pages):
     redis = Proxy(("127.0.0.1", 6379))
-    environment = {"DATABASE_URL": postgres_url(connection.settings_dict.get("PORT") or 5432)}
+    environment = {"DATABASE_URL": postgres_url()}
     environment["REDIS_URL"] = f"redis://127.0.0.1:{redis.port}/4"
     with server(environment) as (base, process):
         assert get(f"{base}/healthz") == (200, HEALTHY)
