@@ -117,6 +117,11 @@ if os.environ.get("REDIS_URL"):
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# Public pages: how often each app server asks the shared cache whether anything was
+# published (seconds; 0 on every request), and how many pages it keeps in its own memory.
+PUBLIC_CACHE_CHECK_SECONDS = float(os.environ.get("PUBLIC_CACHE_CHECK_SECONDS", "0.1"))
+PUBLIC_CACHE_LOCAL_PAGES = int(os.environ.get("PUBLIC_CACHE_LOCAL_PAGES", "300"))
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},

@@ -198,6 +198,10 @@ class LiveSnapshot(models.Model):
     # be rebuilt when a linked page moves or is withdrawn without touching the text.
     source = models.JSONField(default=dict)
     languages = models.JSONField(default=list, help_text="Languages in which this page is live.")
+    # The whole public page for readers of this language, rendered when the snapshot
+    # was written, and the key of what it was rendered with (see pages.rendering).
+    html = models.TextField(blank=True, editable=False)
+    html_key = models.CharField(max_length=32, blank=True, editable=False)
     last_reviewed = models.DateField(_("last reviewed"))
     next_review_due = models.DateField(_("next review due"))
     signed_off_by = models.CharField(_("signed off by"), max_length=200)

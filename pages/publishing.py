@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from modeltranslation.utils import build_localized_fieldname
 
-from pages import cache, history, richtext
+from pages import cache, history, rendering, richtext
 from pages import languages as site_languages
 from pages.history import PageState
 from pages.models import LiveSnapshot, Page, PageRevision, Publication
@@ -218,7 +218,7 @@ def withdraw(*, page: Page, reason: str) -> list[LiveSnapshot]:
         if not snapshots:
             raise PublishingError(f"“{page}” is not live.")
         LiveSnapshot.objects.filter(pk__in=[s.pk for s in snapshots]).update(
-            withdrawn_at=timezone.now(), withdrawal_reason=reason.strip()
+            withdrawn_at=timezone.now(), withdrawal_reason=reason.strip(), html="", html_key=""
         )
         _record_live_languages([page])
         cache.invalidate()
@@ -230,9 +230,14 @@ def _record_live_languages(pages: Iterable[Page]) -> dict[int, list[str]]:
     order = {code: index for index, code in enumerate(site_languages.codes())}
     recorded = {}
     for page in pages:
-        live_now = LiveSnapshot.objects.filter(page=page, withdrawn_at__isnull=True)
-        live = sorted(live_now.values_list("language", flat=True), key=order.get)
+        live_now = list(LiveSnapshot.objects.filter(page=page, withdrawn_at__isnull=True).select_related("page"))
+        live = sorted((snapshot.language for snapshot in live_now), key=order.get)
         LiveSnapshot.objects.filter(page=page).update(languages=live)
+        # Each language's page lists the others in its language switcher.
+        for snapshot in live_now:
+            snapshot.languages = live
+            rendering.store(snapshot)
+            snapshot.save(update_fields=["html", "html_key"])
         recorded[page.pk] = live
     return recorded
 
@@ -271,7 +276,8 @@ TEMPLATE_IDS = frozenset({"main", "toc-heading", "terms", "children-heading", "r
 def build(snapshot: LiveSnapshot) -> None:
     """Render ``snapshot.content`` from its frozen source and the live site around it, and save it."""
     referenced = compose(snapshot)
-    snapshot.save(update_fields=["title", "summary", "content"])
+    rendering.store(snapshot)
+    snapshot.save(update_fields=["title", "summary", "content", "html", "html_key"])
     snapshot.references.set(referenced)
 
 

@@ -1,15 +1,17 @@
 """Public views. They read live snapshots only, never the working copy."""
 
+import functools
+
 from django.core.cache import cache
 from django.db import connection
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from pages import languages
+from pages import languages, rendering
 from pages.cache import cached_public_page
 from pages.models import LiveSnapshot
 
@@ -48,60 +50,58 @@ def home(request, language):
         }
         for snapshot in snapshots.values()
     ]
-    return render(request, "pages/home.html", {"topics": topics, "alternates": _alternates(request, "")})
+    return render(request, "pages/home.html", {"topics": topics, "alternates": _alternates()})
 
 
 @require_safe
 @cached_public_page
 def page_detail(request, language, path):
     _activate(language)
-    snapshot = LiveSnapshot.objects.for_reader(language).filter(path=path).order_by("preference").first()
+    if (stored := _stored_page(path, language)) is not None:
+        return HttpResponse(stored)
+    snapshot = (
+        LiveSnapshot.objects.for_reader(language)
+        .filter(path=path)
+        .order_by("preference")
+        .defer("source", "content")
+        .first()
+    )
     if snapshot is None:
         raise Http404("No live page at this address.")
     if snapshot.withdrawn_at:
         return render(request, "pages/withdrawn.html", {"snapshot": snapshot}, status=410)
-    return render(request, "pages/page.html", page_context(request, snapshot, language))
+    # Shown in another language, or rendered before a deploy changed the templates.
+    return HttpResponse(rendering.render(snapshot, language))
 
 
-def page_context(request, snapshot: LiveSnapshot, language: str) -> dict:
-    """What the page template needs to show ``snapshot`` to a reader of ``language``."""
-    path = snapshot.path
-    return {
-        "snapshot": snapshot,
-        "content": snapshot.content,
-        "is_fallback": snapshot.language != language,
-        "content_language": snapshot.language,
-        "source_language": languages.source(),
-        "requested_language_name": languages.local_name(language),
-        "switcher": [
-            {
-                "code": code,
-                "name": languages.local_name(code),
-                "url": reverse("pages:page", kwargs={"language": code, "path": path}),
-                "is_current": code == language,
-            }
-            for code in snapshot.languages
-        ],
-        "canonical": request.build_absolute_uri(
-            reverse("pages:page", kwargs={"language": snapshot.language, "path": path})
-        ),
-        "alternates": _alternates(request, path, snapshot.languages),
-    }
+@functools.cache
+def _stored_page_query() -> str:
+    quote = connection.ops.quote_name
+    fields = {name: quote(LiveSnapshot._meta.get_field(name).column) for name in
+              ("html", "html_key", "path", "language", "withdrawn_at")}  # fmt: skip
+    return (
+        f"SELECT {fields['html']}, {fields['html_key']} FROM {quote(LiveSnapshot._meta.db_table)} "
+        f"WHERE {fields['path']} = %s AND {fields['language']} = %s AND {fields['withdrawn_at']} IS NULL"
+    )
 
 
-def _alternates(request, path: str, live_languages=None) -> list[dict]:
-    """``hreflang`` links: one per language with a live version, and x-default."""
-    live_languages = live_languages if live_languages is not None else languages.codes()
-    name = "pages:page" if path else "pages:home"
+def _stored_page(path: str, language: str) -> str | None:
+    """The live page at ``path`` in ``language`` as rendered when it was published, if it
+    is live in that language and was rendered with today's templates. The common case,
+    so a single plain query, without the ORM's cost of building one."""
+    with connection.cursor() as cursor:
+        cursor.execute(_stored_page_query(), [path, language])
+        row = cursor.fetchone()
+    if row is None or not row[0] or row[1] != rendering.key():
+        return None
+    return row[0]
 
-    def url(code):
-        kwargs = {"language": code, "path": path} if path else {"language": code}
-        return request.build_absolute_uri(reverse(name, kwargs=kwargs))
 
-    alternates = [{"hreflang": code, "href": url(code)} for code in live_languages]
-    if languages.source() in live_languages:
-        alternates.append({"hreflang": "x-default", "href": url(languages.source())})
-    return alternates
+def _alternates() -> list[dict]:
+    """``hreflang`` links for the home page: one per language, and x-default."""
+    urls = {code: rendering.absolute(reverse("pages:home", kwargs={"language": code})) for code in languages.codes()}
+    alternates = [{"hreflang": code, "href": url} for code, url in urls.items()]
+    return [*alternates, {"hreflang": "x-default", "href": urls[languages.source()]}]
 
 
 def page_not_found(request, exception=None):

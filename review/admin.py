@@ -31,7 +31,7 @@ from pages import diffs, history, languages, publishing
 from pages.admin import PageAdmin, ReadOnlyAdmin
 from pages.history import PageState
 from pages.models import LiveSnapshot, Page, PageRevision
-from pages.views import page_context
+from pages.rendering import page_context
 from review import reminders, services
 from review.models import OPEN_STATES, Notification, Profile, ReviewRequest, State, Transition
 
@@ -516,7 +516,7 @@ class WorkflowPageAdmin(PageAdmin):
         )
         publishing.compose(snapshot)
         with translation.override(language):
-            context = page_context(request, snapshot, language) | {"preview_of": revision, "switcher": []}
+            context = page_context(snapshot, language) | {"preview_of": revision, "switcher": []}
             response = TemplateResponse(request, "review/preview.html", context)
             response.render()
         return self._preview_response(response)

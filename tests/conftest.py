@@ -28,7 +28,7 @@ def _fast_password_hashing(settings):
 @pytest.fixture(autouse=True)
 def _empty_cache():
     # Cached public pages must not outlive the test that made them.
-    from django.core.cache import cache
+    from pages import cache
 
     cache.clear()
     yield

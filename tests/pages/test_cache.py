@@ -6,6 +6,8 @@ import datetime
 import pytest
 from django.core.cache import cache
 
+from pages.cache import GENERATION_KEY
+from pages.models import LiveSnapshot
 from tests.factories import PageFactory, SectionFactory, UserFactory, edited, publish
 
 pytestmark = pytest.mark.django_db
@@ -100,3 +102,32 @@ def test_healthz_reports_the_database_and_the_cache(client, settings):
     settings.CACHES = DOWN
     response = client.get("/healthz")
     assert response.status_code == 200 and response.json()["status"] == "degraded"
+
+
+def another_server_publishes(page, text: str) -> None:
+    """What this server sees when another one publishes: the database and the shared
+    cache change, and nothing tells this process."""
+    LiveSnapshot.objects.filter(page=page).update(html=f"<p>{text}</p>")
+    cache.incr(GENERATION_KEY)
+
+
+def test_each_server_keeps_pages_in_memory_for_at_most_the_check_interval(client, page, settings):
+    settings.PUBLIC_CACHE_CHECK_SECONDS = 60
+    assert client.get("/en/glucagonoma/")["X-Cache"] == "miss"
+    another_server_publishes(page, "Published elsewhere.")
+    held = client.get("/en/glucagonoma/")
+    assert held["X-Cache"] == "hit" and "Published elsewhere." not in held.content.decode()
+
+    settings.PUBLIC_CACHE_CHECK_SECONDS = 0  # the interval has passed
+    fresh = client.get("/en/glucagonoma/")
+    assert fresh["X-Cache"] == "miss" and fresh.content.decode() == "<p>Published elsewhere.</p>"
+
+
+def test_a_cache_that_lost_everything_never_brings_back_an_old_page(client, page, settings):
+    # Redis restarted (it keeps nothing on disk): the generation starts again, at a number never used.
+    settings.PUBLIC_CACHE_CHECK_SECONDS = 0
+    client.get("/en/glucagonoma/")
+    LiveSnapshot.objects.filter(page=page).update(html="<p>Published while the cache was down.</p>")
+    cache.clear()
+    response = client.get("/en/glucagonoma/")
+    assert response["X-Cache"] == "miss" and "while the cache was down" in response.content.decode()

@@ -10,13 +10,13 @@ import itertools
 import re
 
 import pytest
-from django.core.cache import cache
 from django.db import transaction
 from django.test import Client
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
 
+from pages import cache
 from pages.models import Page, Section
 from pages.publishing import NotTranslated, publish_page
 from tests.factories import edited

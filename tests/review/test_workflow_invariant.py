@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 
 import pytest
 from django.conf import settings as django_settings
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Max
 from django.test import Client
@@ -27,7 +26,7 @@ from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from pages import history
+from pages import cache, history
 from pages.models import LiveSnapshot, Page, PageRevision, Publication, Section
 from review import roles, services
 from review.models import Notification, ReviewRequest, State, Transition

@@ -1,0 +1,76 @@
+"""The public page's HTML, rendered once when a snapshot is written rather than on
+every request.
+
+A stored rendering carries the key of what it was rendered with (the page
+templates, the stylesheet's address, the site's address and languages, the
+translations). A deploy that changes any of them changes the key, and until
+``manage.py render_live_pages`` has run, pages are rendered on each request
+instead: never served stale, only slower.
+"""
+
+import functools
+import hashlib
+
+from django.conf import settings
+from django.template.loader import get_template, render_to_string
+from django.templatetags.static import static
+from django.urls import reverse
+from django.utils import translation
+
+from pages import languages
+
+TEMPLATES = ("base.html", "pages/page.html")
+
+
+def absolute(path: str) -> str:
+    """The public address of ``path`` on this site, as SITE_URL gives it."""
+    return f"{settings.SITE_URL}{path}"
+
+
+def page_context(snapshot, language: str) -> dict:
+    """What the page template needs to show ``snapshot`` to a reader of ``language``."""
+    path = snapshot.path
+
+    def url(code):
+        return reverse("pages:page", kwargs={"language": code, "path": path})
+
+    alternates = [{"hreflang": code, "href": absolute(url(code))} for code in snapshot.languages]
+    if languages.source() in snapshot.languages:
+        alternates.append({"hreflang": "x-default", "href": absolute(url(languages.source()))})
+    return {
+        "snapshot": snapshot,
+        "content": snapshot.content,
+        "is_fallback": snapshot.language != language,
+        "content_language": snapshot.language,
+        "source_language": languages.source(),
+        "requested_language_name": languages.local_name(language),
+        "switcher": [
+            {"code": code, "name": languages.local_name(code), "url": url(code), "is_current": code == language}
+            for code in snapshot.languages
+        ],
+        "canonical": absolute(url(snapshot.language)),
+        "alternates": alternates,
+    }
+
+
+def render(snapshot, language: str) -> str:
+    with translation.override(language):
+        return render_to_string("pages/page.html", page_context(snapshot, language))
+
+
+def store(snapshot) -> None:
+    """Set ``snapshot``'s stored rendering (for readers of its own language), without saving."""
+    if snapshot.withdrawn_at:
+        snapshot.html, snapshot.html_key = "", ""
+    else:
+        snapshot.html, snapshot.html_key = render(snapshot, snapshot.language), key()
+
+
+@functools.cache
+def key() -> str:
+    """What a stored rendering depends on besides the snapshot itself, as a digest."""
+    parts = [get_template(name).template.source for name in TEMPLATES]
+    parts += [static("css/site.css"), settings.SITE_URL, repr(settings.LANGUAGES)]
+    for directory in settings.LOCALE_PATHS:
+        parts += [path.read_bytes().hex() for path in sorted(directory.glob("*/LC_MESSAGES/*.mo"))]
+    return hashlib.sha256("\n".join(map(str, parts)).encode()).hexdigest()[:32]

@@ -1,0 +1,11 @@
+"""The benchmark server: the site's own settings, plus the floor view, and with
+BENCH_CACHE=off a cache that keeps nothing (every page read from the database)."""
+
+import os
+
+from config.settings import *  # noqa: F403
+
+ROOT_URLCONF = "tests.benchmarks.urls"
+
+if os.environ.get("BENCH_CACHE") == "off":
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}

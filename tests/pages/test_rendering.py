@@ -1,0 +1,70 @@
+"""Public pages are rendered when they are published, and served as stored; a
+deploy that changes the templates never serves an old rendering."""
+
+import io
+
+import pytest
+from django.core.management import call_command
+
+from pages import rendering
+from pages.models import LiveSnapshot
+from pages.publishing import withdraw
+from tests.factories import PageFactory, SectionFactory, publish
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def page():
+    page = PageFactory(slug="glucagonoma", title_en="Glucagonoma", title_cy="Glwcagonoma")
+    SectionFactory(page=page, heading_en="Treatment", heading_cy="Triniaeth", body_en="<p>Surgery.</p>",
+                   body_cy="<p>Llawdriniaeth.</p>")  # fmt: skip
+    publish(page, "en")
+    return page
+
+
+def test_the_stored_rendering_is_what_readers_get_for_one_query(client, page, django_assert_num_queries):
+    snapshot = LiveSnapshot.objects.get(page=page, language="en")
+    assert snapshot.html_key == rendering.key() and "<p>Surgery.</p>" in snapshot.html
+    with django_assert_num_queries(1):
+        response = client.get("/en/glucagonoma/")
+    assert response.content.decode() == snapshot.html
+
+
+def test_another_language_going_live_renders_the_switcher_again(client, page):
+    assert 'hreflang="cy"' not in LiveSnapshot.objects.get(page=page, language="en").html
+    publish(page, "cy")
+    english = LiveSnapshot.objects.get(page=page, language="en").html
+    assert '<link rel="alternate" hreflang="cy" href="http://127.0.0.1:8000/cy/glucagonoma/">' in english
+    assert 'hreflang="cy"' in client.get("/en/glucagonoma/").content.decode().split("</main>")[0]
+
+
+def test_after_a_deploy_changed_the_templates_pages_are_rendered_afresh_until_stored_again(
+    client, page, django_assert_num_queries
+):
+    LiveSnapshot.objects.filter(page=page).update(html="<p>Rendered by last year's templates.</p>", html_key="old")
+    with django_assert_num_queries(3):  # the stored page (stale), the snapshot, then its content to render
+        html = client.get("/en/glucagonoma/").content.decode()
+    assert "last year" not in html and "<p>Surgery.</p>" in html
+
+    out = io.StringIO()
+    call_command("render_live_pages", stdout=out)
+    assert "Rendered 1 live page(s)." in out.getvalue()
+    assert LiveSnapshot.objects.get(page=page).html == html
+    out = io.StringIO()
+    call_command("render_live_pages", stdout=out)
+    assert "Rendered 0 live page(s)." in out.getvalue()
+
+
+def test_a_reader_of_another_language_gets_the_fallback_rendered_for_them(client, page):
+    html = client.get("/ar/glucagonoma/").content.decode()
+    assert '<html lang="ar" dir="rtl">' in html and '<article class="page" lang="en" dir="ltr">' in html
+    assert "<p>Surgery.</p>" in html
+
+
+def test_withdrawing_drops_the_stored_rendering(client, page):
+    withdraw(page=page, reason="Safety recall.")
+    snapshot = LiveSnapshot.objects.get(page=page)
+    assert (snapshot.html, snapshot.html_key) == ("", "")
+    response = client.get("/en/glucagonoma/")
+    assert response.status_code == 410 and "Surgery" not in response.content.decode()
