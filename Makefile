@@ -23,8 +23,14 @@ run: $(BIN)/.installed  ## migrate, load demo content and users, serve on 127.0.
 test: $(BIN)/.installed  ## the whole suite (DATABASE_URL=postgres://... for PostgreSQL)
 	$(BIN)/pytest
 
-bench: $(BIN)/.installed  ## print performance figures (DATABASE_URL=postgres://... for PostgreSQL)
-	$(BIN)/pytest tests/benchmarks -q -s -o addopts=""
+# Benchmarks run against PostgreSQL and Redis, as production does.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/clinical_cms
+
+bench: $(BIN)/.installed  ## print performance figures: wrk against gunicorn, query counts, reminders, 60 s of load
+	@command -v wrk >/dev/null || echo "wrk is not installed, so the HTTP figures are skipped: apt-get install wrk" >&2
+	DATABASE_URL=$${DATABASE_URL:-$(BENCH_DATABASE_URL)} $(BIN)/pytest tests/benchmarks -q -s -o addopts=""
+	DATABASE_URL=$${DATABASE_URL:-$(BENCH_DATABASE_URL)} LOAD_SECONDS=$${LOAD_SECONDS:-60} \
+		$(BIN)/pytest tests/test_load.py -q -s -o addopts=""
 
 audit: $(BIN)/.installed  ## check the pinned dependencies for known vulnerabilities (needs the network)
 	$(BIN)/pip install --quiet --disable-pip-version-check pip-audit==2.10.1

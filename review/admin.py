@@ -625,7 +625,7 @@ class LedgerAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("authors"))
     def author_names(self, review):
-        return ", ".join(services.display_name(u) for u in review.authors.all()) or "—"
+        return ", ".join(author_names(review)) or "—"
 
     @admin.display(description=_("reviewer"), ordering="approved_by")
     def reviewer(self, review):
@@ -659,7 +659,7 @@ class LedgerAdmin(ReadOnlyAdmin):
                     _address(review),
                     review.language,
                     review.revision.number,
-                    "; ".join(services.display_name(u) for u in review.authors.all()),
+                    "; ".join(author_names(review)),
                     services.display_name(review.submitted_by) if review.submitted_by else "",
                     _iso(review.submitted_at),
                     services.display_name(review.approved_by) if review.approved_by else "",
@@ -746,3 +746,8 @@ class PeopleAdmin(UserAdmin):
 
 admin.site.unregister(User)
 admin.site.register(User, PeopleAdmin)
+
+
+def author_names(review) -> list[str]:
+    """The request's authors by name, in alphabetical order (the same in the list and the export)."""
+    return sorted((services.display_name(user) for user in review.authors.all()), key=str.casefold)

@@ -33,3 +33,38 @@ def _empty_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+# The database as migrations left it, for the tests that restore it afterwards
+# (serialized_rollback), kept here as well as on the connection.
+_serialized_contents: dict[str, str] = {}
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    from django.db import connections
+
+    for alias in connections:
+        if contents := getattr(connections[alias], "_test_serialized_contents", None):
+            _serialized_contents[alias] = contents
+
+
+def _restore_serialized_contents():
+    # Playwright's synchronous API runs the browser tests in a context of their own,
+    # where Django opens new connection objects without that copy of the database;
+    # the flush after such a test, and the tests after it, would go wrong without it.
+    from django.db import connections
+
+    for alias, contents in _serialized_contents.items():
+        if not hasattr(connections[alias], "_test_serialized_contents"):
+            connections[alias]._test_serialized_contents = contents
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    _restore_serialized_contents()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_teardown(item, nextitem):
+    _restore_serialized_contents()

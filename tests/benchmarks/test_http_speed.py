@@ -30,7 +30,7 @@ CONNECTIONS = 32
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 TARGETS = {"cached": 0.85, "uncached": 0.5}
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=connection.vendor == "postgresql")
 
 
 def wrk(url: str, seconds: int = SECONDS) -> dict:

@@ -56,6 +56,17 @@ def test_after_a_deploy_changed_the_templates_pages_are_rendered_afresh_until_st
     assert "Rendered 0 live page(s)." in out.getvalue()
 
 
+def test_rendering_again_empties_the_page_cache(client, page):
+    # As after restoring a backup: the database changed behind the site's back.
+    assert client.get("/en/glucagonoma/")["X-Cache"] == "miss"
+    LiveSnapshot.objects.filter(page=page).update(html="<p>From the backup.</p>")
+    assert client.get("/en/glucagonoma/")["X-Cache"] == "hit"
+    call_command("render_live_pages", "--all", stdout=io.StringIO())
+    response = client.get("/en/glucagonoma/")
+    assert response["X-Cache"] == "miss" and response.content.decode() == LiveSnapshot.objects.get(page=page).html
+    assert "<p>Surgery.</p>" in response.content.decode()
+
+
 def test_a_reader_of_another_language_gets_the_fallback_rendered_for_them(client, page):
     html = client.get("/ar/glucagonoma/").content.decode()
     assert '<html lang="ar" dir="rtl">' in html and '<article class="page" lang="en" dir="ltr">' in html

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from pages import rendering
+from pages import cache, rendering
 from pages.models import LiveSnapshot
 
 BATCH = 200
@@ -9,8 +9,9 @@ BATCH = 200
 
 class Command(BaseCommand):
     help = (
-        "Render every live page again and store it. Run after a deploy that changed the page templates, "
-        "the stylesheet or the translations; until then such pages are rendered on each request (slower)."
+        "Render every live page again, store it, and empty the public page cache. Run after a deploy that "
+        "changed the page templates, the stylesheet or the translations (until then such pages are rendered "
+        "on each request, slower), and after restoring a backup (with --all)."
     )
 
     def add_arguments(self, parser):
@@ -35,5 +36,8 @@ class Command(BaseCommand):
                     done += 1
             if options["verbosity"] >= 2 or len(ids) > BATCH:
                 self.stdout.write(f"  {min(start + BATCH, len(ids))} of {len(ids)}")
+        # Every app server drops the pages it cached, whether or not any was rendered: after
+        # restoring a backup, this is how the cache forgets what is no longer live.
+        cache.invalidate()
         withdrawn = f" ({len(ids) - done} withdrawn meanwhile)" if len(ids) > done else ""
         self.stdout.write(self.style.SUCCESS(f"Rendered {done} live page(s){withdrawn}."))
