@@ -183,7 +183,7 @@ class PageAdmin(TabbedTranslationAdmin):
                 "revision": revision,
                 "reviews": reviews.get(revision.pk, []),
                 "publications": published.get(revision.pk, []),
-                "live_now": [code for code, revision_id in live_now.items() if revision_id == revision.pk],
+                "live_now": [code for code in languages.codes() if live_now.get(code) == revision.pk],
             }
             for revision in listing
         ]
