@@ -52,7 +52,7 @@ def test_size_of_a_revision_of_the_demo_page():
     grown = database_bytes() - before
 
     print(f"\nOne revision of the glucagonoma page: {sections + 1} versions, {serialized / 1024:.1f} KiB serialised")
-    print(f"{EDITS} edits grew the history tables by {grown / 1024:.0f} KiB on {connection.vendor}: ")
+    print(f"{EDITS} edits grew the history tables by {grown / 1024:.0f} KiB on {connection.vendor},")
     print(f"  {grown / EDITS / 1024:.1f} KiB per revision")
 
 
