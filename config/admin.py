@@ -1,6 +1,9 @@
 """The admin site: Django's, with two-factor sign-in (TOTP) for the people whose
 decisions put clinical wording in front of the public."""
 
+import contextlib
+import ipaddress
+
 from django import forms
 from django.conf import settings
 from django.contrib import admin
@@ -12,19 +15,21 @@ from django_otp.forms import OTPAuthenticationFormMixin
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from review import roles
-
-# Roles whose sign-in needs a second factor when REQUIRE_TWO_FACTOR is on.
-SECOND_FACTOR_ROLES = (roles.CLINICAL_REVIEWER, roles.PUBLISHER)
+# The rights whose holders need a second factor when REQUIRE_TWO_FACTOR is on: those of
+# clinical reviewers and publishers, the decisions that put wording in front of the public.
+SECOND_FACTOR_PERMISSIONS = ("review.sign_off", "review.publish", "review.withdraw")
+# An authenticator app's codes are this many digits; anything else is a backup code.
+TOTP_DIGITS = TOTPDevice._meta.get_field("digits").default
 
 
 def client_address(request) -> str:
     """The visitor's address, for throttling: the connection's own, or behind
-    TRUSTED_PROXY_COUNT proxies, the one the outermost of them saw."""
+    TRUSTED_PROXY_COUNT proxies, the one the outermost of them saw (if it is an address)."""
     if settings.TRUSTED_PROXY_COUNT:
         forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
         if len(forwarded) >= settings.TRUSTED_PROXY_COUNT:
-            return forwarded[-settings.TRUSTED_PROXY_COUNT]
+            with contextlib.suppress(ValueError):
+                return str(ipaddress.ip_address(forwarded[-settings.TRUSTED_PROXY_COUNT]))
     return request.META.get("REMOTE_ADDR", "")
 
 
@@ -40,9 +45,11 @@ def locked_out(request, response=None, credentials=None):
 
 
 def needs_second_factor(user) -> bool:
+    """Whether ``user`` signs in with a code as well: anyone who may sign off, publish or
+    withdraw (through a role or given the right directly), and superusers."""
     if not settings.REQUIRE_TWO_FACTOR or user is None or not user.is_authenticated:
         return False
-    return user.is_superuser or user.groups.filter(name__in=SECOND_FACTOR_ROLES).exists()
+    return user.is_superuser or any(user.has_perm(permission) for permission in SECOND_FACTOR_PERMISSIONS)
 
 
 class SignInForm(OTPAuthenticationFormMixin, AdminAuthenticationForm):
@@ -74,7 +81,7 @@ class SignInForm(OTPAuthenticationFormMixin, AdminAuthenticationForm):
     def _chosen_device(self, user):
         """Six digits come from the authenticator app; anything else is a one-off backup code."""
         token = (self.cleaned_data.get("otp_token") or "").strip()
-        model = TOTPDevice if token.isdigit() else StaticDevice
+        model = TOTPDevice if token.isdigit() and len(token) == TOTP_DIGITS else StaticDevice
         return model.objects.filter(user=user, confirmed=True).order_by("pk").first()
 
 
@@ -84,6 +91,11 @@ class ClinicalAdminSite(admin.AdminSite):
     index_title = _("Pages, reviews and sign-offs")
     login_form = SignInForm
     login_template = "admin/sign_in.html"
+
+    def login(self, request, extra_context=None):
+        user = request.user
+        unverified = needs_second_factor(user) and not user.is_verified()
+        return super().login(request, {"second_factor_missing": unverified, **(extra_context or {})})
 
     def has_permission(self, request):
         user = request.user

@@ -11,10 +11,13 @@ os.environ.setdefault("DEBUG", "false")
 from django.core.exceptions import ImproperlyConfigured
 
 from config.settings import *  # noqa: F403
-from config.settings import DEBUG, env_bool
+from config.settings import DEBUG, SITE_URL, env_bool
 
 if DEBUG:
     raise ImproperlyConfigured("DEBUG must be off in production.")
+if not SITE_URL.startswith("https://"):
+    # Canonical links, language alternates and e-mails all use it.
+    raise ImproperlyConfigured("SITE_URL must be set to the site's public https:// address in production.")
 
 # Static files served by the app servers themselves (whitenoise): compressed, with
 # content-hashed names cached for a year. Run `manage.py collectstatic` on deploy.

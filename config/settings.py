@@ -204,6 +204,8 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_VERBOSE = False  # lockouts are still logged as warnings
 AXES_ENABLE_ACCESS_FAILURE_LOG = True  # every failed sign-in kept for audit, not only the counters
 AXES_LOCKOUT_CALLABLE = "config.admin.locked_out"
+# Masked in axes' records and logs: a code typed with a wrong password may still be unused.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "otp_token"]
 AXES_CLIENT_IP_CALLABLE = "config.admin.client_address"
 # Behind a load balancer the client's address is in X-Forwarded-For: set this to the
 # number of proxies in front of the app servers that append to it (see the README).
@@ -213,6 +215,9 @@ TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 # publishers sign in to the admin with a code from an authenticator app as well.
 REQUIRE_TWO_FACTOR = env_bool("REQUIRE_TWO_FACTOR", False)
 OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "Clinical content")
+# Nobody, superusers included, reads a person's authenticator key or backup codes in the
+# admin: a copied second factor would let someone sign off as that reviewer.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # The address people use to reach this site, for links in e-mails.
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")

@@ -27,6 +27,7 @@ def test_production_settings_pass_the_deploy_checks():
         DJANGO_SETTINGS_MODULE="config.production",
         SECRET_KEY="a-long-random-production-secret-" + "x" * 40,
         ALLOWED_HOSTS="patient-info.example.org",
+        SITE_URL="https://patient-info.example.org",
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
@@ -71,5 +72,16 @@ def test_production_requires_two_factor_sign_in_for_reviewers_and_publishers():
         "from django.conf import settings; print(settings.REQUIRE_TWO_FACTOR)",
         DJANGO_SETTINGS_MODULE="config.production",
         SECRET_KEY="a-long-random-production-secret-" + "x" * 40,
+        SITE_URL="https://patient-info.example.org",
     )
     assert result.stdout.strip().splitlines()[-1] == "True", result.stderr
+
+
+def test_production_needs_the_sites_https_address():
+    result = manage(
+        "check",
+        DJANGO_SETTINGS_MODULE="config.production",
+        SECRET_KEY="a-long-random-production-secret-" + "x" * 40,
+    )
+    assert result.returncode != 0
+    assert "SITE_URL must be set to the site's public https:// address in production." in result.stderr

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import time_machine
 from axes.models import AccessAttempt, AccessFailureLog
+from django.contrib.auth.models import Permission
 from django.core.management import CommandError, call_command
 from django.test import Client
 from django.utils import timezone
@@ -149,6 +150,28 @@ def test_without_an_app_set_up_a_reviewer_is_told_what_to_do(client, two_factor)
     assert "no authenticator app is set up for you yet" in response.text
 
 
+def test_the_right_to_publish_given_directly_also_needs_the_second_factor(client, two_factor):
+    # Not in the Publisher group, but given the right to publish by hand.
+    user = UserFactory(username="pat")
+    user.user_permissions.add(Permission.objects.get(codename="publish"))
+    response = sign_in(client, "pat")
+    assert signed_in_as(response) == "" and "no authenticator app is set up for you yet" in response.text
+
+
+def test_codes_are_never_kept_in_the_sign_in_records(client, two_factor):
+    UserFactory(username="rhys", roles=[roles.CLINICAL_REVIEWER])
+    sign_in(client, "rhys", "a wrong guess", code="abcd2345")
+    attempt = AccessAttempt.objects.get(username="rhys")
+    assert "abcd2345" not in attempt.post_data and "a wrong guess" not in attempt.post_data
+
+
+def test_a_forwarded_value_that_is_not_an_address_is_not_trusted(client, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    UserFactory(username="rhys", roles=[roles.CLINICAL_REVIEWER])
+    sign_in(client, "rhys", "a wrong guess", address="10.0.0.5", HTTP_X_FORWARDED_FOR="unknown")
+    assert AccessAttempt.objects.get(username="rhys").ip_address == "10.0.0.5"
+
+
 def test_an_editor_signs_in_with_a_password_alone(client, two_factor):
     UserFactory(username="eleri", roles=[roles.EDITOR])
     response = sign_in(client, "eleri")
@@ -161,6 +184,7 @@ def test_a_session_without_the_second_factor_does_not_open_the_admin(client, two
     client.force_login(UserFactory(username="rhys", roles=[roles.CLINICAL_REVIEWER]))
     response = client.get("/admin/pages/page/")
     assert response.status_code == 302 and response["Location"].startswith(LOGIN)
+    assert "Your role needs two-factor sign-in." in client.get(response["Location"]).text
 
 
 def test_the_second_factor_is_optional_in_development(client):
@@ -185,6 +209,9 @@ def test_add_authenticator_sets_up_an_app_that_signs_in(client, two_factor):
     assert TOTPDevice.objects.filter(user__username="rhys").count() == 1
     with pytest.raises(CommandError, match="No user 'nobody'"):
         call_command("add_authenticator", "nobody", stdout=io.StringIO())
+    with pytest.raises(CommandError, match="--name must be 1 to 64 characters"):
+        call_command("add_authenticator", "rhys", "--replace", "--name", "x" * 65, stdout=io.StringIO())
+    assert TOTPDevice.objects.filter(user__username="rhys").count() == 1
 
 
 def test_a_backup_code_signs_in_once(client, two_factor):

@@ -23,18 +23,23 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, username, name, replace, **options):
-        user = get_user_model().objects.filter(username=username).first()
-        if user is None:
-            raise CommandError(f"No user {username!r}.")
-        existing = TOTPDevice.objects.filter(user=user)
-        if existing.exists() and not replace:
-            raise CommandError(
-                f"{username} already has an authenticator; use --replace to remove it and set up a new one."
-            )
+        users = get_user_model()._default_manager
+        try:
+            user = users.get_by_natural_key(username)
+        except users.model.DoesNotExist:
+            raise CommandError(f"No user {username!r}.") from None
+        longest = TOTPDevice._meta.get_field("name").max_length
+        if not name.strip() or len(name) > longest:
+            raise CommandError(f"--name must be 1 to {longest} characters.")
         with transaction.atomic():
-            removed = existing.count()
+            existing = TOTPDevice.objects.select_for_update().filter(user=user)
+            removed = len(existing)
+            if removed and not replace:
+                raise CommandError(
+                    f"{username} already has an authenticator; use --replace to remove it and set up a new one."
+                )
             existing.delete()
-            device = TOTPDevice.objects.create(user=user, name=name, confirmed=True)
+            device = TOTPDevice.objects.create(user=user, name=name.strip(), confirmed=True)
         url = device.config_url
         code = qrcode.QRCode(border=1)
         code.add_data(url)
