@@ -121,6 +121,9 @@ else:
 # published (seconds; 0 on every request), and how many pages it keeps in its own memory.
 PUBLIC_CACHE_CHECK_SECONDS = float(os.environ.get("PUBLIC_CACHE_CHECK_SECONDS", "0.1"))
 PUBLIC_CACHE_LOCAL_PAGES = int(os.environ.get("PUBLIC_CACHE_LOCAL_PAGES", "300"))
+# The longest any page stays cached, whatever happens: a backstop, since every change to
+# what is live empties the cache at once.
+PUBLIC_CACHE_SECONDS = int(os.environ.get("PUBLIC_CACHE_SECONDS", "600"))
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -236,6 +239,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # Sign-in throttling logs every success at INFO; failures and lockouts are warnings.
+    "loggers": {"axes": {"level": "WARNING"}},
 }
 
 # Content-Security-Policy, everywhere (the admin included): our own scripts and

@@ -30,15 +30,16 @@ from django.utils import translation
 logger = logging.getLogger(__name__)
 
 GENERATION_KEY = "public:generation"
-TIMEOUT = 24 * 60 * 60
 
 
 class _Local:
-    """This process's memory: the generation last read, when, and the pages served lately."""
+    """This process's memory: the generation last read, when, the pages served lately,
+    and whether a change to the live site could not be announced to the shared cache."""
 
     generation: int | None = None
     checked = 0.0
-    pages: OrderedDict = OrderedDict()
+    pages: OrderedDict = OrderedDict()  # key -> (stored at, value)
+    unannounced = False
 
     @classmethod
     def forget(cls) -> None:
@@ -47,19 +48,29 @@ class _Local:
 
     @classmethod
     def get(cls, key: str):
-        value = cls.pages.get(key)
-        if value is not None:
-            cls.pages.move_to_end(key)
-        return value
+        stored = cls.pages.get(key)
+        if stored is None:
+            return None
+        if time.monotonic() - stored[0] > settings.PUBLIC_CACHE_SECONDS:
+            del cls.pages[key]
+            return None
+        cls.pages.move_to_end(key)
+        return stored[1]
 
     @classmethod
     def put(cls, key: str, value) -> None:
-        cls.pages[key] = value
+        cls.pages[key] = (time.monotonic(), value)
         while len(cls.pages) > settings.PUBLIC_CACHE_LOCAL_PAGES:
             cls.pages.popitem(last=False)
 
 
 def _generation() -> int | None:
+    if _Local.unannounced:
+        # This process changed what is live while the cache was unreachable: announce it
+        # before serving anything from the cache, or fail (and serve from the database).
+        _bump()
+        if _Local.unannounced:
+            raise ConnectionError("the public page cache has not heard of the latest change yet")
     now = time.monotonic()
     if _Local.generation is not None and now - _Local.checked < settings.PUBLIC_CACHE_CHECK_SECONDS:
         return _Local.generation
@@ -97,11 +108,15 @@ def _start_generation() -> int | None:
 def _bump() -> None:
     _Local.forget()
     try:
-        cache.incr(GENERATION_KEY)
-    except ValueError:  # no generation yet: nothing is cached under one
-        _start_generation()
-    except Exception as error:  # the cache is down; nothing can be read from it either
+        try:
+            cache.incr(GENERATION_KEY)
+        except ValueError:  # no generation yet: nothing is cached under one
+            _start_generation()
+    except Exception as error:  # the cache is unreachable: announce the change as soon as it is back
+        _Local.unannounced = True
         logger.warning("Could not invalidate the public page cache: %s", error)
+    else:
+        _Local.unannounced = False
 
 
 def cached_public_page(view):
@@ -134,7 +149,7 @@ def cached_public_page(view):
                 response.render()
             try:
                 value = (response.content, response["Content-Type"], translation.get_language())
-                cache.set(key, value, TIMEOUT)
+                cache.set(key, value, settings.PUBLIC_CACHE_SECONDS)
                 _Local.put(key, value)
             except Exception as error:
                 logger.warning("Could not store a public page in the cache: %s", error)

@@ -12,7 +12,7 @@ import datetime
 from collections.abc import Iterable, Sequence
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -104,6 +104,21 @@ def check_review_dates(last_reviewed: datetime.date, next_review_due: datetime.d
         )
 
 
+# Changing what is live rebuilds other pages' snapshots too (links, breadcrumbs, child
+# lists), so two changes at once could each rebuild from a state the other is replacing,
+# or wait on each other's rows for ever. Each takes this lock first and keeps it until
+# its transaction ends: changes to the live site happen one at a time (they are rare).
+LIVE_SITE_LOCK = 7_205_759_403_792_793  # any number of our own; PostgreSQL advisory locks
+
+
+def lock_live_site() -> None:
+    """Wait for, then hold until the end of the transaction, the right to change what is live."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LIVE_SITE_LOCK])
+    # SQLite lets one transaction write at a time anyway.
+
+
 def publish(
     *,
     page: Page,
@@ -127,6 +142,7 @@ def publish(
     if not signed_off_by.strip():
         raise PublishingError("Say who signed this version off.")
     with transaction.atomic():
+        lock_live_site()
         page = Page.objects.select_for_update().get(pk=page.pk)
         now = timezone.now()
         snapshot, _created = LiveSnapshot.objects.update_or_create(
@@ -214,6 +230,7 @@ def withdraw(*, page: Page, reason: str) -> list[LiveSnapshot]:
     if not reason.strip():
         raise PublishingError("Say why the page is withdrawn; readers are told.")
     with transaction.atomic():
+        lock_live_site()
         snapshots = list(LiveSnapshot.objects.select_for_update().filter(page=page, withdrawn_at__isnull=True))
         if not snapshots:
             raise PublishingError(f"“{page}” is not live.")
@@ -246,6 +263,7 @@ def rebuild_dependents(pages: Sequence[Page], *, exclude: set[int] = frozenset()
     """Rebuild every snapshot that shows one of ``pages``: links to them, their
     parents' child lists, their children's breadcrumbs. Runs in the caller's
     transaction (publishing, or a page's save)."""
+    lock_live_site()
     ids = [page.pk for page in pages]
     parent_ids = [page.parent_id for page in pages if page.parent_id]
     dependents = (
@@ -259,6 +277,7 @@ def rebuild_dependents(pages: Sequence[Page], *, exclude: set[int] = frozenset()
 def refresh_moved_pages(pages: Sequence[Page]) -> None:
     """After pages moved (their path changed), give their snapshots the new
     address and rebuild everything that shows them. Runs in the caller's transaction."""
+    lock_live_site()
     snapshots = []
     for page in pages:
         LiveSnapshot.objects.filter(page=page).update(path=page.path)

@@ -2,15 +2,17 @@
 every request.
 
 A stored rendering carries the key of what it was rendered with (the page
-templates, the stylesheet's address, the site's address and languages, the
-translations). A deploy that changes any of them changes the key, and until
+templates and their filters, the stylesheet's address, the site's address and
+languages, the translations, Django's version). A deploy that changes any of them changes the key, and until
 ``manage.py render_live_pages`` has run, pages are rendered on each request
 instead: never served stale, only slower.
 """
 
 import functools
 import hashlib
+import inspect
 
+import django
 from django.conf import settings
 from django.template.loader import get_template, render_to_string
 from django.templatetags.static import static
@@ -18,6 +20,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from pages import languages
+from pages.templatetags import public_pages
 
 TEMPLATES = ("base.html", "pages/page.html")
 
@@ -70,7 +73,8 @@ def store(snapshot) -> None:
 def key() -> str:
     """What a stored rendering depends on besides the snapshot itself, as a digest."""
     parts = [get_template(name).template.source for name in TEMPLATES]
-    parts += [static("css/site.css"), settings.SITE_URL, repr(settings.LANGUAGES)]
+    parts += [inspect.getsource(module) for module in (public_pages, languages)]
+    parts += [django.get_version(), static("css/site.css"), settings.SITE_URL, repr(settings.LANGUAGES)]
     for directory in settings.LOCALE_PATHS:
         parts += [path.read_bytes().hex() for path in sorted(directory.glob("*/LC_MESSAGES/*.mo"))]
     return hashlib.sha256("\n".join(map(str, parts)).encode()).hexdigest()[:32]

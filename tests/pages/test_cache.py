@@ -131,3 +131,31 @@ def test_a_cache_that_lost_everything_never_brings_back_an_old_page(client, page
     cache.clear()
     response = client.get("/en/glucagonoma/")
     assert response["X-Cache"] == "miss" and "while the cache was down" in response.content.decode()
+
+
+def test_a_change_made_while_the_cache_was_unreachable_is_announced_when_it_is_back(client, page, settings, caplog):
+    redis = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:6379/3"}
+    settings.CACHES = {"default": redis | {"KEY_PREFIX": f"unannounced-{page.pk}-{id(caplog)}"}}
+    client.get("/en/glucagonoma/")
+    assert client.get("/en/glucagonoma/")["X-Cache"] == "hit"
+
+    up = settings.CACHES
+    settings.CACHES = DOWN
+    with edited():
+        section = page.sections.get()
+        section.body_en = "<p>Surgery or octreotide.</p>"
+        section.save()
+    publish(page, "en")
+    assert "Could not invalidate the public page cache" in caplog.text
+
+    settings.CACHES = up  # the same Redis, still holding the old page under the old generation
+    response = client.get("/en/glucagonoma/")
+    assert response["X-Cache"] == "miss" and "Surgery or octreotide." in response.content.decode()
+    cache.clear()
+
+
+def test_no_page_stays_cached_longer_than_the_backstop(client, page, settings):
+    # Neither the shared cache nor a server's memory keeps a page past PUBLIC_CACHE_SECONDS.
+    settings.PUBLIC_CACHE_SECONDS = 0
+    assert client.get("/en/glucagonoma/")["X-Cache"] == "miss"
+    assert client.get("/en/glucagonoma/")["X-Cache"] == "miss"

@@ -3,6 +3,7 @@ from django.db import transaction
 
 from pages import cache, rendering
 from pages.models import LiveSnapshot
+from pages.publishing import lock_live_site
 
 BATCH = 200
 
@@ -28,8 +29,9 @@ class Command(BaseCommand):
         done = 0
         for start in range(0, len(ids), BATCH):
             with transaction.atomic():
-                # Locked, so that a publish at the same moment is neither overwritten nor overwrites this.
-                batch = LiveSnapshot.objects.select_for_update().filter(pk__in=ids[start : start + BATCH])
+                # A publish at the same moment neither overwrites this nor is overwritten.
+                lock_live_site()
+                batch = LiveSnapshot.objects.filter(pk__in=ids[start : start + BATCH])
                 for snapshot in batch.filter(withdrawn_at__isnull=True).select_related("page"):
                     rendering.store(snapshot)
                     snapshot.save(update_fields=["html", "html_key"])
