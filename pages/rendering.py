@@ -30,16 +30,25 @@ def absolute(path: str) -> str:
     return f"{settings.SITE_URL}{path}"
 
 
+def page_url(path: str, language: str) -> str:
+    return reverse("pages:page", kwargs={"language": language, "path": path})
+
+
+def alternates(path: str, live_languages: list[str]) -> list[dict]:
+    """``hreflang`` links to the page at ``path`` in each language it is live in, and x-default."""
+    links = [{"hreflang": code, "href": absolute(page_url(path, code))} for code in live_languages]
+    if languages.source() in live_languages:
+        links.append({"hreflang": "x-default", "href": absolute(page_url(path, languages.source()))})
+    return links
+
+
 def page_context(snapshot, language: str) -> dict:
     """What the page template needs to show ``snapshot`` to a reader of ``language``."""
     path = snapshot.path
 
     def url(code):
-        return reverse("pages:page", kwargs={"language": code, "path": path})
+        return page_url(path, code)
 
-    alternates = [{"hreflang": code, "href": absolute(url(code))} for code in snapshot.languages]
-    if languages.source() in snapshot.languages:
-        alternates.append({"hreflang": "x-default", "href": absolute(url(languages.source()))})
     return {
         "snapshot": snapshot,
         "content": snapshot.content,
@@ -52,7 +61,7 @@ def page_context(snapshot, language: str) -> dict:
             for code in snapshot.languages
         ],
         "canonical": absolute(url(snapshot.language)),
-        "alternates": alternates,
+        "alternates": alternates(path, snapshot.languages),
     }
 
 

@@ -104,6 +104,31 @@ def _alternates() -> list[dict]:
     return [*alternates, {"hreflang": "x-default", "href": urls[languages.source()]}]
 
 
+@require_safe
+@cached_public_page
+def sitemap(request):
+    """Every live page in every language it is live in, each with its language alternates."""
+    rows = (
+        LiveSnapshot.objects.filter(withdrawn_at__isnull=True)
+        .order_by("path", "language")
+        .values_list("path", "language", "languages", "published_at")
+    )
+    entries = [
+        {"loc": href, "alternates": _alternates()}
+        for href in (alternate["href"] for alternate in _alternates() if alternate["hreflang"] != "x-default")
+    ]
+    for path, language, live_languages, published_at in rows:
+        loc = rendering.absolute(rendering.page_url(path, language))
+        entries.append({"loc": loc, "lastmod": published_at, "alternates": rendering.alternates(path, live_languages)})
+    return render(request, "sitemap.xml", {"entries": entries}, content_type="application/xml")
+
+
+@require_safe
+def robots(request):
+    lines = ["User-agent: *", "Allow: /", f"Sitemap: {rendering.absolute(reverse('sitemap'))}", ""]
+    return HttpResponse("\n".join(lines), content_type="text/plain")
+
+
 def page_not_found(request, exception=None):
     return render(request, "404.html", status=404)
 
