@@ -138,6 +138,10 @@ class Page(models.Model):
 
     def clean(self):
         super().clean()
+        if self.parent_id is None and self.slug in RESERVED_SLUGS:
+            raise ValidationError(
+                {"slug": _("“%(slug)s” is taken by the site itself at the top level.") % {"slug": self.slug}}
+            )
         ancestor = self.parent
         while ancestor is not None:
             if self.pk and ancestor.pk == self.pk:
@@ -149,6 +153,10 @@ class Page(models.Model):
             )
         if self.slug and Page.objects.exclude(pk=self.pk).filter(path=self.computed_path()).exists():
             raise ValidationError({"slug": _("Another page already has this address.")})
+
+
+# Top-level addresses the public site uses itself (/en/search/).
+RESERVED_SLUGS = frozenset({"search"})
 
 
 class Section(models.Model):
@@ -202,6 +210,8 @@ class LiveSnapshot(models.Model):
     # was written, and the key of what it was rendered with (see pages.rendering).
     html = models.TextField(blank=True, editable=False)
     html_key = models.CharField(max_length=32, blank=True, editable=False)
+    # The page's words as plain text (headings, sections, glossary), for the public search.
+    text = models.TextField(blank=True, editable=False)
     last_reviewed = models.DateField(_("last reviewed"))
     next_review_due = models.DateField(_("next review due"))
     signed_off_by = models.CharField(_("signed off by"), max_length=200)

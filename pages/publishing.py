@@ -235,7 +235,7 @@ def withdraw(*, page: Page, reason: str) -> list[LiveSnapshot]:
         if not snapshots:
             raise PublishingError(f"“{page}” is not live.")
         LiveSnapshot.objects.filter(pk__in=[s.pk for s in snapshots]).update(
-            withdrawn_at=timezone.now(), withdrawal_reason=reason.strip(), html="", html_key=""
+            withdrawn_at=timezone.now(), withdrawal_reason=reason.strip(), html="", html_key="", text=""
         )
         _record_live_languages([page])
         cache.invalidate()
@@ -254,7 +254,7 @@ def _record_live_languages(pages: Iterable[Page]) -> dict[int, list[str]]:
         for snapshot in live_now:
             snapshot.languages = live
             rendering.store(snapshot)
-            snapshot.save(update_fields=["html", "html_key"])
+            snapshot.save(update_fields=["html", "html_key", "text"])
         recorded[page.pk] = live
     return recorded
 
@@ -296,7 +296,7 @@ def build(snapshot: LiveSnapshot) -> None:
     """Render ``snapshot.content`` from its frozen source and the live site around it, and save it."""
     referenced = compose(snapshot)
     rendering.store(snapshot)
-    snapshot.save(update_fields=["title", "summary", "content", "html", "html_key"])
+    snapshot.save(update_fields=["title", "summary", "content", "html", "html_key", "text"])
     snapshot.references.set(referenced)
 
 

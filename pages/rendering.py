@@ -10,6 +10,7 @@ instead: never served stale, only slower.
 
 import functools
 import hashlib
+import html
 import inspect
 
 import django
@@ -18,6 +19,7 @@ from django.template.loader import get_template, render_to_string
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import translation
+from django.utils.html import strip_tags
 
 from pages import languages
 from pages.templatetags import public_pages
@@ -71,11 +73,23 @@ def render(snapshot, language: str) -> str:
 
 
 def store(snapshot) -> None:
-    """Set ``snapshot``'s stored rendering (for readers of its own language), without saving."""
+    """Set ``snapshot``'s stored rendering (for readers of its own language) and its
+    searchable text, without saving."""
     if snapshot.withdrawn_at:
-        snapshot.html, snapshot.html_key = "", ""
+        snapshot.html, snapshot.html_key, snapshot.text = "", "", ""
     else:
         snapshot.html, snapshot.html_key = render(snapshot, snapshot.language), key()
+        snapshot.text = plain_text(snapshot.content)
+
+
+def plain_text(content: dict) -> str:
+    """The words of a snapshot's sections and glossary, one block a line."""
+    blocks = []
+    for section in content.get("sections", []):
+        blocks += [section["heading"], html.unescape(strip_tags(section["html"].replace("<", " <")))]
+    for term in content.get("terms", []):
+        blocks += [term["term"], term["definition"]]
+    return "\n".join(" ".join(block.split()) for block in blocks if block.strip())
 
 
 @functools.cache

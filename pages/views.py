@@ -11,7 +11,7 @@ from django.utils import translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from pages import languages, rendering
+from pages import languages, rendering, search
 from pages.cache import cached_public_page
 from pages.models import LiveSnapshot
 
@@ -51,6 +51,17 @@ def home(request, language):
         for snapshot in snapshots.values()
     ]
     return render(request, "pages/home.html", {"topics": topics, "alternates": _alternates()})
+
+
+@require_safe
+def search_view(request, language):
+    _activate(language)
+    query = request.GET.get("q", "")
+    results = search.find(query, language) if query.strip() else []
+    context = {"query": query.strip()[: search.LONGEST_QUERY], "results": results, "searched": bool(query.strip())}
+    response = render(request, "pages/search.html", context)
+    response["X-Robots-Tag"] = "noindex"
+    return response
 
 
 @require_safe

@@ -224,6 +224,7 @@ def query_strings(route: Route, draft: Draft) -> list[str]:
         "admin:review_transition_changelist": [{"action__exact": "submit"}],
         "admin:pages_livesnapshot_changelist": [search],
         "admin:auth_user_changelist": [search],
+        "pages:search": [search, {"q": "hyperkalaemia"}, {"q": "dialysis"}],
         "admin:autocomplete": [
             {"app_label": "pages", "model_name": "page", "field_name": field, "term": term}
             for field in ("parent", "related")

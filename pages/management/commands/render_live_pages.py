@@ -34,7 +34,7 @@ class Command(BaseCommand):
                 batch = LiveSnapshot.objects.filter(pk__in=ids[start : start + BATCH])
                 for snapshot in batch.filter(withdrawn_at__isnull=True).select_related("page"):
                     rendering.store(snapshot)
-                    snapshot.save(update_fields=["html", "html_key"])
+                    snapshot.save(update_fields=["html", "html_key", "text"])
                     done += 1
             if options["verbosity"] >= 2 or len(ids) > BATCH:
                 self.stdout.write(f"  {min(start + BATCH, len(ids))} of {len(ids)}")

@@ -1,0 +1,111 @@
+"""The public search: live pages in the reader's language only, best matches first,
+with the words found highlighted in an excerpt.
+
+On PostgreSQL it is full-text search with the language's own configuration (its
+stemming and stop words; `simple` for a language PostgreSQL has none for, such as
+Welsh). Elsewhere (SQLite in development) every word must appear, and pages rank by
+where: title first, then summary, then text.
+"""
+
+import re
+from dataclasses import dataclass
+
+from django.db import connection
+from django.db.models import F
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from pages import rendering
+from pages.models import LiveSnapshot
+
+# PostgreSQL's text search configurations for the site's languages.
+CONFIGURATIONS = {"en": "english", "ar": "arabic", "fr": "french", "es": "spanish", "de": "german", "ga": "irish"}
+MAX_RESULTS = 50
+LONGEST_QUERY = 200
+# Around each match in an excerpt, marked for highlighting after escaping.
+START, STOP = "\x02", "\x03"
+
+
+@dataclass
+class Result:
+    title: str
+    url: str
+    excerpt: SafeString
+
+
+def find(query: str, language: str) -> list[Result]:
+    query = " ".join(query.split())[:LONGEST_QUERY]
+    if not re.search(r"\w", query):
+        return []
+    live = LiveSnapshot.objects.filter(language=language, withdrawn_at__isnull=True)
+    if connection.vendor == "postgresql":
+        return _postgresql(live, query, language)
+    return _anywhere(live, query, language)
+
+
+def _result(path: str, title: str, language: str, marked: str) -> Result:
+    excerpt = escape(marked).replace(START, "<mark>").replace(STOP, "</mark>")
+    return Result(title=title, url=rendering.page_url(path, language), excerpt=mark_safe(excerpt))
+
+
+def _postgresql(live, query: str, language: str) -> list[Result]:
+    from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVector
+
+    config = CONFIGURATIONS.get(language, "simple")
+    vector = (
+        SearchVector("title", weight="A", config=config)
+        + SearchVector("summary", weight="B", config=config)
+        + SearchVector("text", weight="C", config=config)
+    )
+    terms = SearchQuery(query, config=config, search_type="websearch")
+    rows = (
+        live.annotate(document=vector)
+        .filter(document=terms)
+        .annotate(
+            rank=SearchRank(F("document"), terms),
+            excerpt=SearchHeadline(
+                "text",
+                terms,
+                config=config,
+                start_sel=START,
+                stop_sel=STOP,
+                max_words=30,
+                min_words=12,
+                max_fragments=2,
+                fragment_delimiter=" … ",
+            ),
+        )
+        .order_by("-rank", "title")
+        .values_list("path", "title", "excerpt", "summary")[:MAX_RESULTS]
+    )
+    # A page found by its title alone has no match in its text to show: its summary instead.
+    return [
+        _result(path, title, language, excerpt if START in excerpt else summary)
+        for path, title, excerpt, summary in rows
+    ]
+
+
+def _anywhere(live, query: str, language: str) -> list[Result]:
+    words = [word.casefold() for word in re.findall(r"\w+", query)]
+    scored = []
+    for path, title, summary, text in live.values_list("path", "title", "summary", "text"):
+        fields = [field.casefold() for field in (title, summary, text)]
+        if not all(any(word in field for field in fields) for word in words):
+            continue
+        score = sum(
+            weight * field.count(word) for word in words for weight, field in zip((9, 3, 1), fields, strict=True)
+        )
+        scored.append((-score, title, path, _excerpt(text or summary, words)))
+    scored.sort()
+    return [_result(path, title, language, excerpt) for _score, title, path, excerpt in scored[:MAX_RESULTS]]
+
+
+def _excerpt(text: str, words: list[str], width: int = 100) -> str:
+    """About ``width`` characters either side of the first word found, the words marked."""
+    folded = text.casefold()
+    found = [at for word in words if (at := folded.find(word)) >= 0]
+    at = min(found, default=0)
+    start, end = max(0, at - width), min(len(text), at + width)
+    piece = ("…" if start else "") + text[start:end] + ("…" if end < len(text) else "")
+    pattern = re.compile("|".join(re.escape(word) for word in sorted(words, key=len, reverse=True)), re.IGNORECASE)
+    return pattern.sub(lambda match: f"{START}{match.group()}{STOP}", piece)
