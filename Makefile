@@ -5,13 +5,16 @@ VENV := .venv
 BIN := $(VENV)/bin
 export DEBUG ?= true
 
-.PHONY: run test bench audit lint format clean
+.PHONY: run test bench audit screenshots lint format clean
 
-$(BIN)/.installed: requirements.txt requirements-dev.txt
+$(BIN)/.installed: requirements.txt requirements-dev.txt tests/e2e/package-lock.json
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed; none was found (set PYTHON=/path/to/python3.12)." >&2; exit 1; }
 	@echo "Creating $(VENV) with $(PYTHON)"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@# axe-core, which the browser tests inject into pages (without npm they are skipped, as without Chromium).
+	@if command -v npm >/dev/null; then npm ci --prefix tests/e2e --no-audit --no-fund --silent; \
+	else echo "npm not found: the accessibility checks will be skipped" >&2; fi
 	@touch $@
 
 run: $(BIN)/.installed  ## migrate, load demo content and users, serve on 127.0.0.1:8000
@@ -36,6 +39,9 @@ audit: $(BIN)/.installed  ## check the pinned dependencies for known vulnerabili
 	$(BIN)/pip install --quiet --disable-pip-version-check pip-audit==2.10.1
 	$(BIN)/pip-audit --requirement requirements.txt --requirement requirements-dev.txt
 
+screenshots: $(BIN)/.installed  ## the README's screenshots, taken again in Chromium (apt install chromium)
+	SCREENSHOTS=docs/screenshots $(BIN)/pytest tests/e2e/test_screenshots.py -q -o addopts=""
+
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -45,4 +51,4 @@ format: $(BIN)/.installed
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .hypothesis
+	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .hypothesis tests/e2e/node_modules

@@ -1,0 +1,110 @@
+"""The public site as its readers meet it, in a real browser: no accessibility
+violations (axe-core, WCAG 2.2 AA), usable by keyboard alone, and Arabic laid out
+right to left."""
+
+import io
+import json
+import os
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+GLUCAGONOMA = "neuroendocrine-cancer/pancreatic-neuroendocrine-tumours/glucagonoma"
+PAGES = {
+    "home": "/en/",
+    "topic": "/en/neuroendocrine-cancer/",
+    "glucagonoma (en)": f"/en/{GLUCAGONOMA}/",
+    "glucagonoma (cy)": f"/cy/{GLUCAGONOMA}/",
+    "glucagonoma (ar)": f"/ar/{GLUCAGONOMA}/",
+    "search results": "/en/search/?q=tumour",
+    "not found": "/en/no-such-page/",
+}
+AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
+WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=connection.vendor == "postgresql")
+
+
+@pytest.fixture
+def demo_site(live_server):
+    call_command("load_demo_content", stdout=io.StringIO())
+    return live_server.url
+
+
+def axe_violations(page) -> list[str]:
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_22_AA)
+    assert len(result["passes"]) > 10, "axe-core checked next to nothing"
+    return [
+        f"{violation['id']} ({violation['impact']}): {violation['help']} at "
+        + "; ".join(json.dumps(node["target"]) for node in violation["nodes"][:3])
+        for violation in result["violations"]
+    ]
+
+
+def test_no_accessibility_violations_at_wcag_22_aa(browser, demo_site):
+    if not AXE.exists():
+        if os.environ.get("REQUIRE_BROWSER"):
+            pytest.fail(f"No {AXE}: run npm ci in tests/e2e (make does).")
+        pytest.skip("axe-core is not installed: npm ci --prefix tests/e2e")
+    # The test's own script goes in past the Content-Security-Policy; the site's pages do not need it.
+    context = browser.new_context(bypass_csp=True)
+    found = {}
+    for name, path in PAGES.items():
+        page = context.new_page()
+        page.goto(f"{demo_site}{path}")
+        if violations := axe_violations(page):
+            found[name] = violations
+        page.close()
+    context.close()
+    assert found == {}
+
+
+def test_keyboard_alone_reaches_the_content_with_focus_always_visible(page, demo_site):
+    page.goto(f"{demo_site}/en/{GLUCAGONOMA}/")
+    page.keyboard.press("Tab")
+    focused = page.evaluate("() => document.activeElement.className")
+    assert focused == "skip-link"
+    assert page.evaluate("() => getComputedStyle(document.activeElement).outlineStyle") != "none"
+    page.keyboard.press("Enter")
+    assert page.evaluate("() => document.activeElement.id") == "main"
+    # Every link and control shows where the focus is.
+    for _ in range(12):
+        page.keyboard.press("Tab")
+        style = page.evaluate(
+            "() => { const s = getComputedStyle(document.activeElement); return [s.outlineStyle, s.outlineWidth]; }"
+        )
+        assert style[0] != "none" and style[1] != "0px", page.evaluate("() => document.activeElement.outerHTML")
+
+
+def test_the_table_of_contents_and_language_switcher_are_real_links(page, demo_site):
+    page.goto(f"{demo_site}/cy/{GLUCAGONOMA}/")
+    contents = page.locator("nav.toc a")
+    assert contents.count() >= 5
+    for index in range(contents.count()):
+        target = contents.nth(index).get_attribute("href")
+        assert target.startswith("#") and page.locator(target).count() == 1, target
+    languages = page.locator("nav.languages a")
+    assert {languages.nth(i).get_attribute("hreflang") for i in range(languages.count())} == {"en", "cy", "ar"}
+    with page.expect_navigation():
+        page.click('nav.languages a[hreflang="en"]')
+    assert page.url.endswith(f"/en/{GLUCAGONOMA}/")
+    assert page.locator("img:not([alt])").count() == 0
+
+
+def test_arabic_is_laid_out_right_to_left(page, demo_site, tmp_path):
+    boxes = {}
+    for language in ("en", "ar"):
+        page.goto(f"{demo_site}/{language}/{GLUCAGONOMA}/")
+        page.screenshot(path=tmp_path / f"{language}.png", full_page=False)
+        boxes[language] = {part: page.locator(selector).bounding_box() for part, selector in
+                           (("toc", "nav.toc"), ("body", ".layout > .body"), ("h1", "article h1"))}  # fmt: skip
+    assert page.evaluate("() => document.documentElement.dir") == "rtl"
+    # English: contents on the left of the text; Arabic: mirrored, on the right.
+    assert boxes["en"]["toc"]["x"] < boxes["en"]["body"]["x"]
+    assert boxes["ar"]["toc"]["x"] > boxes["ar"]["body"]["x"]
+    # The Arabic heading starts at the right edge of its column.
+    ar_h1, ar_body = boxes["ar"]["h1"], boxes["ar"]["body"]
+    assert ar_h1["x"] + ar_h1["width"] >= ar_body["x"] + ar_body["width"] - 1

@@ -1,0 +1,49 @@
+"""The README's screenshots: the glucagonoma page in English and Arabic, and the
+admin's review screen. `make screenshots` writes them to docs/screenshots; the test
+suite takes them too (into a temporary folder), so a page that stops rendering fails."""
+
+import io
+import os
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+from pages import history
+from pages.models import Page
+from review import roles, services
+from tests.e2e.test_sign_off import GLUCAGONOMA, signed_in
+from tests.factories import UserFactory
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=connection.vendor == "postgresql")
+def test_screenshots(browser, live_server, tmp_path):
+    folder = Path(os.environ.get("SCREENSHOTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    call_command("load_demo_content", stdout=io.StringIO())
+    editor = UserFactory(username="eleri", first_name="Eleri", last_name="Jones", roles=[roles.EDITOR])
+    UserFactory(username="rhys", first_name="Rhys", last_name="Evans", roles=[roles.CLINICAL_REVIEWER])
+    glucagonoma = Page.objects.get(path=GLUCAGONOMA)
+    with history.revision(user=editor, comment="Clearer wording on symptoms."):
+        section = glucagonoma.sections.get(position=3)
+        section.body_en = section.body_en.replace("</p>", " Your doctor will explain each test.</p>", 1)
+        section.save()
+    (review,) = services.submit(page=glucagonoma, languages=["en"], user=editor, comment="Please check.")
+
+    context = browser.new_context(viewport={"width": 1100, "height": 1400})
+    page = context.new_page()
+    for language in ("en", "ar"):
+        page.goto(f"{live_server.url}/{language}/{GLUCAGONOMA}/")
+        page.screenshot(path=folder / f"page-{language}.png")
+    context.close()
+    reviewer = signed_in(browser, live_server, "rhys")
+    reviewer.set_viewport_size({"width": 1100, "height": 1400})
+    reviewer.goto(f"{live_server.url}/admin/pages/page/{glucagonoma.pk}/workflow/review/{review.pk}/")
+    reviewer.screenshot(path=folder / "review-screen.png")
+    reviewer.context.close()
+
+    for name in ("page-en", "page-ar", "review-screen"):
+        assert (folder / f"{name}.png").read_bytes().startswith(PNG)
