@@ -108,3 +108,15 @@ def test_arabic_is_laid_out_right_to_left(page, demo_site, tmp_path):
     # The Arabic heading starts at the right edge of its column.
     ar_h1, ar_body = boxes["ar"]["h1"], boxes["ar"]["body"]
     assert ar_h1["x"] + ar_h1["width"] >= ar_body["x"] + ar_body["width"] - 1
+
+
+def test_a_page_prints_with_its_review_dates_and_address_and_without_navigation(page, demo_site):
+    page.goto(f"{demo_site}/cy/{GLUCAGONOMA}/")
+    page.emulate_media(media="print")
+    assert page.locator(".review-dates").is_visible()
+    assert page.locator(".print-address").is_visible()
+    assert f"/cy/{GLUCAGONOMA}/" in page.inner_text(".print-address")
+    for navigation in ("nav.toc", "nav.languages", ".site-search", "nav.breadcrumbs"):
+        assert not page.locator(navigation).is_visible(), navigation
+    page.emulate_media(media="screen")
+    assert not page.locator(".print-address").is_visible() and page.locator("nav.toc").is_visible()
