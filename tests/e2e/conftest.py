@@ -1,5 +1,6 @@
 """A real browser (Debian's Chromium) driven by Playwright, against a live server."""
 
+import importlib
 import os
 import shutil
 
@@ -43,3 +44,17 @@ def page(browser):
     page.on("console", record)
     yield page
     context.close()
+
+
+@pytest.fixture
+def role_groups(transactional_db):
+    """The role groups and their rights, as the migrations create them. A browser test
+    needs a committed database, which the tests before it may have emptied (SQLite
+    cannot restore it for them); setting them up again changes nothing where they exist."""
+    from django.contrib.auth.models import Group, Permission
+
+    for module, app_label in (("0001_roles", "pages"), ("0003_workflow_permissions", "review")):
+        rights = importlib.import_module(f"review.migrations.{module}").PERMISSIONS
+        for name, codenames in rights.items():
+            group, _created = Group.objects.get_or_create(name=name)
+            group.permissions.add(*Permission.objects.filter(content_type__app_label=app_label, codename__in=codenames))

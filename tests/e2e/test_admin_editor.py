@@ -23,7 +23,7 @@ def log_in(page, live_server, username):
 
 # On PostgreSQL the database's first state is restored afterwards, as the tests that follow expect.
 @pytest.mark.django_db(transaction=True, serialized_rollback=connection.vendor == "postgresql")
-def test_welsh_edit_in_the_browser_changes_only_what_was_typed(page, live_server, client):
+def test_welsh_edit_in_the_browser_changes_only_what_was_typed(page, live_server, client, role_groups):
     call_command("load_demo_content", stdout=io.StringIO())
     UserFactory(username="eleri", roles=[roles.EDITOR])
     glucagonoma = Page.objects.get(path=GLUCAGONOMA)

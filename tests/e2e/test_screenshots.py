@@ -20,7 +20,7 @@ PNG = b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=connection.vendor == "postgresql")
-def test_screenshots(browser, live_server, tmp_path):
+def test_screenshots(browser, live_server, tmp_path, role_groups):
     folder = Path(os.environ.get("SCREENSHOTS") or tmp_path)
     folder.mkdir(parents=True, exist_ok=True)
     call_command("load_demo_content", stdout=io.StringIO())

@@ -44,7 +44,7 @@ def public_welsh(page, live_server) -> str:
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=connection.vendor == "postgresql")
-def test_a_welsh_change_goes_live_only_through_review_and_publishing(browser, live_server):
+def test_a_welsh_change_goes_live_only_through_review_and_publishing(browser, live_server, role_groups):
     call_command("load_demo_content", stdout=io.StringIO())
     UserFactory(username="eleri", first_name="Eleri", last_name="Jones", roles=[roles.EDITOR])
     UserFactory(username="rhys", first_name="Rhys", last_name="Evans", roles=[roles.CLINICAL_REVIEWER])

@@ -418,7 +418,7 @@ def test_the_review_screen_shows_the_diff_against_live_and_a_never_cached_previe
     assert preview["X-Robots-Tag"] == "noindex, nofollow"
     client.logout()
     assert client.get(preview_url).status_code == 302  # to the login page
-    assert "prin" not in client.get("/cy/glucagonoma/").content.decode()
+    assert "Glwcagonoma prin" not in client.get("/cy/glucagonoma/").content.decode()
 
 
 def test_page_list_shows_states_and_filters_queues(client, people, page):
