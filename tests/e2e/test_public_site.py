@@ -11,16 +11,8 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-GLUCAGONOMA = "neuroendocrine-cancer/pancreatic-neuroendocrine-tumours/glucagonoma"
-PAGES = {
-    "home": "/en/",
-    "topic": "/en/neuroendocrine-cancer/",
-    "glucagonoma (en)": f"/en/{GLUCAGONOMA}/",
-    "glucagonoma (cy)": f"/cy/{GLUCAGONOMA}/",
-    "glucagonoma (ar)": f"/ar/{GLUCAGONOMA}/",
-    "search results": "/en/search/?q=tumour",
-    "not found": "/en/no-such-page/",
-}
+from tests.public_pages import GLUCAGONOMA, PAGES
+
 AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
 WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 

@@ -8,16 +8,7 @@ import subprocess
 import pytest
 from django.test import Client
 
-GLUCAGONOMA = "neuroendocrine-cancer/pancreatic-neuroendocrine-tumours/glucagonoma"
-PAGES = {
-    "home": "/en/",
-    "topic": "/en/neuroendocrine-cancer/",
-    "glucagonoma-en": f"/en/{GLUCAGONOMA}/",
-    "glucagonoma-cy": f"/cy/{GLUCAGONOMA}/",
-    "glucagonoma-ar": f"/ar/{GLUCAGONOMA}/",
-    "search": "/en/search/?q=tumour",
-    "not-found": "/en/no-such-page/",
-}
+from tests.public_pages import PAGES
 
 
 def vnu() -> list[str]:
