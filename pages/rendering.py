@@ -12,6 +12,7 @@ import functools
 import hashlib
 import html
 import inspect
+import re
 
 import django
 from django.conf import settings
@@ -82,21 +83,26 @@ def store(snapshot) -> None:
         snapshot.text = plain_text(snapshot.content)
 
 
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
 def plain_text(content: dict) -> str:
-    """The words of a snapshot's sections and glossary, one block a line."""
+    """The words of a snapshot's sections and glossary, one block a line (without control
+    characters, which the search uses to mark what it found)."""
     blocks = []
     for section in content.get("sections", []):
         blocks += [section["heading"], html.unescape(strip_tags(section["html"].replace("<", " <")))]
     for term in content.get("terms", []):
         blocks += [term["term"], term["definition"]]
-    return "\n".join(" ".join(block.split()) for block in blocks if block.strip())
+    text = "\n".join(" ".join(block.split()) for block in blocks if block.strip())
+    return CONTROL_CHARACTERS.sub("", text)
 
 
 @functools.cache
 def key() -> str:
     """What a stored rendering depends on besides the snapshot itself, as a digest."""
     parts = [get_template(name).template.source for name in TEMPLATES]
-    parts += [inspect.getsource(module) for module in (public_pages, languages)]
+    parts += [inspect.getsource(code) for code in (public_pages, languages, plain_text)]
     parts += [django.get_version(), static("css/site.css"), settings.SITE_URL, repr(settings.LANGUAGES)]
     for directory in settings.LOCALE_PATHS:
         parts += [path.read_bytes().hex() for path in sorted(directory.glob("*/LC_MESSAGES/*.mo"))]

@@ -31,6 +31,7 @@ class Result:
     title: str
     url: str
     excerpt: SafeString
+    excerpt_lang: str  # the language of the summary, when the excerpt is an untranslated one
 
 
 def find(query: str, language: str) -> list[Result]:
@@ -43,9 +44,14 @@ def find(query: str, language: str) -> list[Result]:
     return _anywhere(live, query, language)
 
 
-def _result(path: str, title: str, language: str, marked: str) -> Result:
+def _result(path: str, title: str, language: str, marked: str, excerpt_lang: str = "") -> Result:
     excerpt = escape(marked).replace(START, "<mark>").replace(STOP, "</mark>")
-    return Result(title=title, url=rendering.page_url(path, language), excerpt=mark_safe(excerpt))
+    url = rendering.page_url(path, language)
+    return Result(title=title, url=url, excerpt=mark_safe(excerpt), excerpt_lang=excerpt_lang)
+
+
+def _summary(summary: str) -> str:
+    return rendering.CONTROL_CHARACTERS.sub("", summary)
 
 
 def _postgresql(live, query: str, language: str) -> list[Result]:
@@ -76,28 +82,32 @@ def _postgresql(live, query: str, language: str) -> list[Result]:
             ),
         )
         .order_by("-rank", "title")
-        .values_list("path", "title", "excerpt", "summary")[:MAX_RESULTS]
+        .values_list("path", "title", "excerpt", "summary", "content__summary_lang")[:MAX_RESULTS]
     )
     # A page found by its title alone has no match in its text to show: its summary instead.
     return [
-        _result(path, title, language, excerpt if START in excerpt else summary)
-        for path, title, excerpt, summary in rows
+        _result(path, title, language, excerpt)
+        if START in excerpt
+        else _result(path, title, language, _summary(summary), summary_lang if summary_lang != language else "")
+        for path, title, excerpt, summary, summary_lang in rows
     ]
 
 
 def _anywhere(live, query: str, language: str) -> list[Result]:
     words = [word.casefold() for word in re.findall(r"\w+", query)]
     scored = []
-    for path, title, summary, text in live.values_list("path", "title", "summary", "text"):
+    rows = live.values_list("path", "title", "summary", "text", "content__summary_lang")
+    for path, title, summary, text, summary_lang in rows:
         fields = [field.casefold() for field in (title, summary, text)]
         if not all(any(word in field for field in fields) for word in words):
             continue
         score = sum(
             weight * field.count(word) for word in words for weight, field in zip((9, 3, 1), fields, strict=True)
         )
-        scored.append((-score, title, path, _excerpt(text or summary, words)))
+        shown_lang = summary_lang if not text and summary_lang != language else ""
+        scored.append((-score, title, path, _excerpt(text or _summary(summary), words), shown_lang))
     scored.sort()
-    return [_result(path, title, language, excerpt) for _score, title, path, excerpt in scored[:MAX_RESULTS]]
+    return [_result(path, title, language, *shown) for _score, title, path, *shown in scored[:MAX_RESULTS]]
 
 
 def _excerpt(text: str, words: list[str], width: int = 100) -> str:

@@ -119,6 +119,7 @@ def _alternates() -> list[dict]:
 @cached_public_page
 def sitemap(request):
     """Every live page in every language it is live in, each with its language alternates."""
+    translation.activate(languages.source())  # one sitemap, whatever the visitor's browser asks for
     rows = (
         LiveSnapshot.objects.filter(withdrawn_at__isnull=True)
         .order_by("path", "language")

@@ -39,7 +39,8 @@ def press(page, selector: str) -> str:
 
 
 def public_welsh(page, live_server) -> str:
-    page.goto(f"{live_server.url}/cy/{GLUCAGONOMA}/")
+    response = page.goto(f"{live_server.url}/cy/{GLUCAGONOMA}/")
+    assert response.status == 200 and page.inner_text("article h1") == "Glwcagonoma"
     return page.inner_text("main")
 
 

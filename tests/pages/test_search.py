@@ -70,6 +70,19 @@ def test_a_search_for_markup_is_shown_as_text(client, site):
     assert "<script>" not in html and "&lt;script&gt;" in html
 
 
+def test_excerpts_are_escaped_and_only_the_words_found_are_marked(client):
+    with edited():
+        page = PageFactory(slug="somatostatin", title_en="Somatostatin", summary_en="A hormone.")
+        # Text that looks like markup, and the control characters the search marks its finds with.
+        SectionFactory(page=page, heading_en="Note", body_en="<p>Type &lt;img src=x onerror=alert(1)&gt; "
+                       "then \x02somatostatin\x03 analogues.</p>")  # fmt: skip
+    publish(page, "en")
+    _titles, html = results(client, "en", "analogues")
+    assert "<img" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert html.count("<mark>") == html.count("</mark>") == 1
+    assert "<mark>analogues</mark>" in html
+
+
 def test_an_empty_search_shows_the_box_and_no_results(client, site):
     titles, html = results(client, "en", "   ")
     assert titles == [] and "found for" not in html

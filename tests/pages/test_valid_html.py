@@ -30,7 +30,7 @@ def test_public_pages_are_valid_html(demo_content, tmp_path):
     files = []
     for name, path in PAGES.items():
         response = client.get(path)
-        assert response.status_code in (200, 404), path
+        assert response.status_code == (404 if name == "not-found" else 200), path
         files.append(tmp_path / f"{name}.html")
         files[-1].write_bytes(response.content)
     result = subprocess.run(
@@ -38,6 +38,6 @@ def test_public_pages_are_valid_html(demo_content, tmp_path):
     )
     messages = json.loads(result.stderr or result.stdout)["messages"]
     errors = [f"{message['url'].rsplit('/', 1)[-1]}:{message.get('lastLine')}: {message['message']}"
-              for message in messages if message["type"] == "error"]  # fmt: skip
+              for message in messages if message["type"] not in ("info", "warning")]  # fmt: skip
     assert errors == []
     assert len(files) == len(PAGES)
