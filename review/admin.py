@@ -331,8 +331,8 @@ class WorkflowPageAdmin(PageAdmin):
         return redirect("admin:pages_page_change", page.pk)
 
     def _refused(self, request, error: services.WorkflowError) -> None:
-        if isinstance(error, services.NotAllowed):
-            raise PermissionDenied(str(error))
+        """A refused step: 403 when the person may not take it, else the reason as a message."""
+        _forbid_if_not_allowed(error)
         self.message_user(request, str(error), messages.ERROR)
 
     def submit_view(self, request, object_id):
@@ -385,8 +385,7 @@ class WorkflowPageAdmin(PageAdmin):
                 comment=form.cleaned_data["comment"],
             )
         except services.WorkflowError as error:
-            if isinstance(error, services.NotAllowed):
-                raise PermissionDenied(str(error)) from None
+            _forbid_if_not_allowed(error)
             form.add_error(None, str(error))
             return self._review_screen(request, page, review, form, status=400)
         self.message_user(request, _t("Approved. Publishers have been told it is ready."))
@@ -449,8 +448,7 @@ class WorkflowPageAdmin(PageAdmin):
             try:
                 services.reconfirm(page=page, language=language, user=request.user, **form.cleaned_data)
             except services.WorkflowError as error:
-                if isinstance(error, services.NotAllowed):
-                    raise PermissionDenied(str(error)) from None
+                _forbid_if_not_allowed(error)
                 form.add_error(None, str(error))
             else:
                 self.message_user(request, _t("Re-confirmed: the live version now shows the new review dates."))
@@ -474,8 +472,7 @@ class WorkflowPageAdmin(PageAdmin):
             try:
                 services.withdraw(page=page, user=request.user, reason=form.cleaned_data["reason"])
             except services.WorkflowError as error:
-                if isinstance(error, services.NotAllowed):
-                    raise PermissionDenied(str(error)) from None
+                _forbid_if_not_allowed(error)
                 form.add_error(None, str(error))
             else:
                 self.message_user(request, _t("Withdrawn: its address now tells readers it was withdrawn, and why."))
@@ -751,3 +748,9 @@ admin.site.register(User, PeopleAdmin)
 def author_names(review) -> list[str]:
     """The request's authors by name, in alphabetical order (the same in the list and the export)."""
     return sorted((services.display_name(user) for user in review.authors.all()), key=str.casefold)
+
+
+def _forbid_if_not_allowed(error: services.WorkflowError) -> None:
+    """A step the person has no right to take answers 403, whichever screen asked for it."""
+    if isinstance(error, services.NotAllowed):
+        raise PermissionDenied(str(error)) from None
