@@ -250,8 +250,11 @@ def _record_live_languages(pages: Iterable[Page]) -> dict[int, list[str]]:
         live_now = list(LiveSnapshot.objects.filter(page=page, withdrawn_at__isnull=True).select_related("page"))
         live = sorted((snapshot.language for snapshot in live_now), key=order.get)
         LiveSnapshot.objects.filter(page=page).update(languages=live)
-        # Each language's page lists the others in its language switcher.
+        # Each language's page lists the others in its language switcher: rendered again
+        # where that list changed (the version just built already has the right one otherwise).
         for snapshot in live_now:
+            if snapshot.languages == live:
+                continue
             snapshot.languages = live
             rendering.store(snapshot)
             snapshot.save(update_fields=["html", "html_key", "text"])
