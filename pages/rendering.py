@@ -48,10 +48,6 @@ def alternates(path: str, live_languages: list[str]) -> list[dict]:
 def page_context(snapshot, language: str) -> dict:
     """What the page template needs to show ``snapshot`` to a reader of ``language``."""
     path = snapshot.path
-
-    def url(code):
-        return page_url(path, code)
-
     return {
         "snapshot": snapshot,
         "content": snapshot.content,
@@ -60,10 +56,15 @@ def page_context(snapshot, language: str) -> dict:
         "source_language": languages.source(),
         "requested_language_name": languages.local_name(language),
         "switcher": [
-            {"code": code, "name": languages.local_name(code), "url": url(code), "is_current": code == language}
+            {
+                "code": code,
+                "name": languages.local_name(code),
+                "url": page_url(path, code),
+                "is_current": code == language,
+            }
             for code in snapshot.languages
         ],
-        "canonical": absolute(url(snapshot.language)),
+        "canonical": absolute(page_url(path, snapshot.language)),
         "alternates": alternates(path, snapshot.languages),
     }
 
