@@ -10,6 +10,7 @@ is caught.
 
 import datetime
 import http.client
+import itertools
 import re
 import statistics
 import threading
@@ -95,10 +96,9 @@ class Load:
 def read(base: str, paths: list[str], versioned: str, versions: Versions, load: Load, stop: threading.Event):
     address = urlsplit(base)
     connection = http.client.HTTPConnection(address.hostname, address.port, timeout=30)
-    for count in range(10**9):
+    for path in itertools.cycle(paths):
         if stop.is_set():
             break
-        path = paths[count % len(paths)]
         started = time.perf_counter()
         try:
             connection.request("GET", path)
