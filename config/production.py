@@ -11,13 +11,19 @@ os.environ.setdefault("DEBUG", "false")
 from django.core.exceptions import ImproperlyConfigured
 
 from config.settings import *  # noqa: F403
-from config.settings import DEBUG, SITE_URL, env_bool
+from config.settings import DEBUG, PUBLIC_CACHE_ENABLED, SITE_URL, env_bool
 
 if DEBUG:
     raise ImproperlyConfigured("DEBUG must be off in production.")
 if not SITE_URL.startswith("https://"):
     # Canonical links, language alternates and e-mails all use it.
     raise ImproperlyConfigured("SITE_URL must be set to the site's public https:// address in production.")
+if PUBLIC_CACHE_ENABLED and not os.environ.get("REDIS_URL"):
+    # Each app server would keep its own cache: a recall would not reach the others' readers.
+    raise ImproperlyConfigured(
+        "REDIS_URL must be set in production, so that every app server shares the public page cache "
+        "(or set PUBLIC_CACHE=off to serve every page from the database)."
+    )
 
 # Static files served by the app servers themselves (whitenoise): compressed, with
 # content-hashed names cached for a year. Run `manage.py collectstatic` on deploy.

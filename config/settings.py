@@ -67,6 +67,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "pages.middleware.RejectNulMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
@@ -106,6 +107,9 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# The cache every process shares: Redis (REDIS_URL) in production; without it, a
+# directory that the processes of one machine share (a runserver and a command that
+# publishes are two processes: a cache of each one's own would keep old pages).
 if os.environ.get("REDIS_URL"):
     CACHES = {
         "default": {
@@ -115,8 +119,15 @@ if os.environ.get("REDIS_URL"):
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": os.environ.get("CACHE_DIR") or str(BASE_DIR / ".cache"),
+        }
+    }
 
+# The public page cache; PUBLIC_CACHE=off serves every page from the database.
+PUBLIC_CACHE_ENABLED = env_bool("PUBLIC_CACHE", True)
 # Public pages: how often each app server asks the shared cache whether anything was
 # published (seconds; 0 on every request), and how many pages it keeps in its own memory.
 PUBLIC_CACHE_CHECK_SECONDS = float(os.environ.get("PUBLIC_CACHE_CHECK_SECONDS", "0.1"))
@@ -187,6 +198,8 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "content@localhost")
 SERVER_EMAIL = os.environ.get("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 
 LOGIN_URL = "admin:login"
+# Where signing in lands when it has nowhere (safe) to go back to.
+LOGIN_REDIRECT_URL = "admin:index"
 
 # Where the admin lives; a less obvious address keeps it out of most scanners' way.
 ADMIN_URL = os.environ.get("ADMIN_URL", "admin/").strip("/") + "/"

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from modeltranslation.admin import TabbedTranslationAdmin, TranslationStackedInline
 
 from pages import diffs, history, languages
-from pages.models import LiveSnapshot, Page, PageRevision, Publication, Section
+from pages.models import LiveSnapshot, Page, PageRevision, Publication, Redirect, Section
 
 
 class SectionInline(TranslationStackedInline):
@@ -305,3 +305,22 @@ class LiveSnapshotAdmin(ReadOnlyAdmin):
     fields = ("language", "path", "title", "summary", "last_reviewed", "next_review_due")
     fields += ("signed_off_by", "published_at", "published_by")
     readonly_fields = fields
+
+
+@admin.register(Redirect)
+class RedirectAdmin(ReadOnlyAdmin):
+    """Old addresses of pages that moved: each answers 301 to where its page is now."""
+
+    list_display = ("old_address", "leads_to", "created_at")
+    search_fields = ("old_path", "page__path")
+    list_select_related = ("page",)
+    fields = ("old_address", "leads_to", "created_at")
+    readonly_fields = fields
+
+    @admin.display(description=_("old address"), ordering="old_path")
+    def old_address(self, redirect):
+        return f"/{redirect.old_path}/"
+
+    @admin.display(description=_("leads to"), ordering="page__path")
+    def leads_to(self, redirect):
+        return f"/{redirect.page.path}/"

@@ -8,6 +8,6 @@ class PagesConfig(AppConfig):
 
     def ready(self):
         # modeltranslation (earlier in INSTALLED_APPS) has added the language columns by now.
-        from pages import history
+        from pages import checks, history  # noqa: F401 (checks registers itself)
 
         history.register()

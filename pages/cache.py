@@ -2,9 +2,16 @@
 cache (Redis in production).
 
 Each cached response is keyed by the site's *generation*, a number every
-change to what is live moves on (publishing, withdrawing, re-confirming, and
-the rebuilds they cause), once its transaction has committed. A page served from
-the cache costs no SQL query; a publish shows at once on every server.
+change to what is live replaces with a new one (publishing, withdrawing,
+re-confirming, moving, and the rebuilds they cause): when the change takes the
+live-site lock and again once its transaction has committed. A page served from
+the cache costs no SQL query.
+
+The cache must be shared by every process that serves or changes pages (Redis
+in production, a directory on one machine in development): a command that
+publishes is a process too. Production refuses to start with a cache of one
+process's own (see pages.checks), unless the public cache is off
+(PUBLIC_CACHE=off).
 
 Each app server also keeps the pages it served lately in its own memory, and
 asks the shared cache which generation is current at most every
@@ -16,8 +23,10 @@ The cache is a convenience, never a dependency: when it is down, pages are
 served from the database and a warning is logged.
 """
 
+import contextlib
 import functools
 import logging
+import secrets
 import time
 from collections import OrderedDict
 
@@ -32,91 +41,138 @@ logger = logging.getLogger(__name__)
 GENERATION_KEY = "public:generation"
 
 
-class _Local:
-    """This process's memory: the generation last read, when, the pages served lately,
-    and whether a change to the live site could not be announced to the shared cache."""
+class Process:
+    """One app server process's memory: the generation last read, when, the pages served
+    lately, and whether a change to the live site could not be announced to the shared cache."""
 
-    generation: int | None = None
-    checked = 0.0
-    pages: OrderedDict = OrderedDict()  # key -> (stored at, value)
-    unannounced = False
+    def __init__(self, clock=time.monotonic):
+        self.clock = clock
+        self.generation: int | None = None
+        self.checked = 0.0
+        self.pages: OrderedDict = OrderedDict()  # key -> (stored at, value)
+        self.unannounced = False
 
-    @classmethod
-    def forget(cls) -> None:
-        cls.generation = None
-        cls.pages.clear()
+    def forget(self) -> None:
+        self.generation = None
+        self.pages.clear()
 
-    @classmethod
-    def get(cls, key: str):
-        stored = cls.pages.get(key)
+    def get(self, key: str):
+        stored = self.pages.get(key)
         if stored is None:
             return None
-        if time.monotonic() - stored[0] > settings.PUBLIC_CACHE_SECONDS:
-            del cls.pages[key]
+        if self.clock() - stored[0] > settings.PUBLIC_CACHE_SECONDS:
+            del self.pages[key]
             return None
-        cls.pages.move_to_end(key)
+        self.pages.move_to_end(key)
         return stored[1]
 
-    @classmethod
-    def put(cls, key: str, value) -> None:
-        cls.pages[key] = (time.monotonic(), value)
-        while len(cls.pages) > settings.PUBLIC_CACHE_LOCAL_PAGES:
-            cls.pages.popitem(last=False)
+    def put(self, key: str, value) -> None:
+        self.pages[key] = (self.clock(), value)
+        while len(self.pages) > settings.PUBLIC_CACHE_LOCAL_PAGES:
+            self.pages.popitem(last=False)
+
+
+_this_process = Process()
+
+
+@contextlib.contextmanager
+def as_process(process: Process):
+    """Serve as if from another app server with memory ``process`` (tests of what each
+    server shows after a change made elsewhere)."""
+    global _this_process
+    own, _this_process = _this_process, process
+    try:
+        yield process
+    finally:
+        _this_process = own
+
+
+def is_enabled() -> bool:
+    return settings.PUBLIC_CACHE_ENABLED
 
 
 def _generation() -> int | None:
-    if _Local.unannounced:
+    local = _this_process
+    if local.unannounced:
         # This process changed what is live while the cache was unreachable: announce it
         # before serving anything from the cache, or fail (and serve from the database).
         _bump()
-        if _Local.unannounced:
+        if local.unannounced:
             raise ConnectionError("the public page cache has not heard of the latest change yet")
-    now = time.monotonic()
-    if _Local.generation is not None and now - _Local.checked < settings.PUBLIC_CACHE_CHECK_SECONDS:
-        return _Local.generation
+    now = local.clock()
+    if local.generation is not None and now - local.checked < settings.PUBLIC_CACHE_CHECK_SECONDS:
+        return local.generation
     generation = cache.get(GENERATION_KEY)
     if generation is None:
         generation = _start_generation()
-    if generation != _Local.generation:
-        _Local.pages.clear()  # every page held was of an older generation
-    _Local.generation, _Local.checked = generation, now
+    if generation != local.generation:
+        local.pages.clear()  # every page held was of an older generation
+    local.generation, local.checked = generation, now
     return generation
 
 
 def invalidate() -> None:
     """Forget every cached public page, now and again once the current transaction
-    commits (a page read and cached in between would hold the old version)."""
+    commits (a page read and cached in between would hold the old version).
+
+    Called again inside the same transaction, it does nothing more: one change to the
+    live site, one invalidation, however many pages and languages it touches."""
+    if not _invalidation_pending():
+        _bump()
+        transaction.on_commit(_bump_after_commit)
+
+
+def _invalidation_pending() -> bool:
+    """Whether this transaction has already asked for the cache to be emptied on commit.
+
+    A test runs inside a transaction of its own that never commits (Django's test
+    case atomics): there, each change's own outermost block counts as its transaction."""
+    connection = transaction.get_connection()
+    depth = sum(getattr(block, "_from_testcase", False) for block in connection.atomic_blocks)
+    change = connection.savepoint_ids[depth - 1] if depth and len(connection.savepoint_ids) >= depth else None
+    return any(
+        callback is _bump_after_commit and (change is None or change in savepoints)
+        for savepoints, callback, _robust in connection.run_on_commit
+    )
+
+
+def _bump_after_commit() -> None:
     _bump()
-    transaction.on_commit(_bump)
 
 
 def clear() -> None:
     """Empty the shared cache and this process's memory of pages (tests, and after
     changing what is live behind the site's back, such as restoring a backup)."""
     cache.clear()
-    _Local.forget()
+    _this_process.forget()
+
+
+def _new_generation() -> int:
+    """A generation never used before, even if the cache lost everything (a restarted
+    Redis), so that no app server's memory holds a page under it. Random rather than
+    counted: setting a fresh value needs no atomic increment, so every cache backend
+    (a directory shared by the processes of one machine, too) can hold it safely."""
+    return secrets.randbits(62)
 
 
 def _start_generation() -> int | None:
-    """A first generation never used before, even if the cache lost everything (a
-    restarted Redis): the time in microseconds, far ahead of the one or two steps
-    each publish moves it on, so that no app server's memory holds a page under it."""
-    cache.add(GENERATION_KEY, time.time_ns() // 1_000, timeout=None)
+    cache.add(GENERATION_KEY, _new_generation(), timeout=None)
     return cache.get(GENERATION_KEY)
 
 
 def _bump() -> None:
-    _Local.forget()
+    _this_process.forget()
     try:
-        try:
-            cache.incr(GENERATION_KEY)
-        except ValueError:  # no generation yet: nothing is cached under one
-            _start_generation()
+        cache.set(GENERATION_KEY, _new_generation(), timeout=None)
     except Exception as error:  # the cache is unreachable: announce the change as soon as it is back
-        _Local.unannounced = True
+        _this_process.unannounced = True
         logger.warning("Could not invalidate the public page cache: %s", error)
     else:
-        _Local.unannounced = False
+        _this_process.unannounced = False
+
+
+def page_key(generation: int, host: str, path: str) -> str:
+    return f"public:{generation}:{host}:{path}"
 
 
 def cached_public_page(view):
@@ -124,16 +180,16 @@ def cached_public_page(view):
 
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
-        if request.method not in ("GET", "HEAD"):
+        if request.method not in ("GET", "HEAD") or not is_enabled():
             return view(request, *args, **kwargs)
         try:
             generation = _generation()
             if generation is None:  # a cache that keeps nothing (DummyCache)
                 return view(request, *args, **kwargs)
-            key = f"public:{generation}:{request.get_host()}:{request.path}"
-            cached = _Local.get(key)
+            key = page_key(generation, request.get_host(), request.path)
+            cached = _this_process.get(key)
             if cached is None and (cached := cache.get(key)) is not None:
-                _Local.put(key, cached)
+                _this_process.put(key, cached)
         except Exception as error:  # any failure of the cache: fall back on the database
             logger.warning("Public page cache unavailable, serving from the database: %s", error)
             return view(request, *args, **kwargs)
@@ -150,7 +206,7 @@ def cached_public_page(view):
             try:
                 value = (response.content, response["Content-Type"], translation.get_language())
                 cache.set(key, value, settings.PUBLIC_CACHE_SECONDS)
-                _Local.put(key, value)
+                _this_process.put(key, value)
             except Exception as error:
                 logger.warning("Could not store a public page in the cache: %s", error)
             response["X-Cache"] = "miss"

@@ -216,7 +216,12 @@ def recover_page(*, page_id: int, user: AbstractBaseUser) -> Page:
 
 
 def _restore(state: PageState) -> Page:
-    """Save ``state`` as the page's working copy, through the ordinary save path."""
+    """Save ``state`` as the page's working copy, through the ordinary save path.
+
+    A page whose place is public keeps its address, parent and position (a publisher moves
+    it); any other page goes back to the place it had, through the ordinary move."""
+    from pages import moves  # moves builds on publishing, which builds on this module
+
     fields = {name: value for name, value in state.page.items() if name not in {"related", "path"}}
     if fields.get("parent_id") and not Page.objects.filter(pk=fields["parent_id"]).exists():
         raise HistoryError("The page it was under no longer exists: recover that page first.")
@@ -225,6 +230,11 @@ def _restore(state: PageState) -> Page:
         page.full_clean(exclude=["title", "summary", "path", "created_at", "updated_at"], validate_unique=False)
     except ValidationError as error:
         raise HistoryError(" ".join(error.messages)) from None
+    current = Page.objects.filter(pk=page.pk).first()
+    parent, place = page.parent, (page.parent_id, page.slug, page.position)
+    moved = current is not None and place != (current.parent_id, current.slug, current.position)
+    if current is not None:
+        page.parent_id, page.slug, page.position = current.parent_id, current.slug, current.position
     kept = [section["id"] for section in state.sections]
     try:
         page.save()
@@ -232,8 +242,12 @@ def _restore(state: PageState) -> Page:
         Section.objects.filter(page=page).exclude(pk__in=kept).delete()
         for section in state.sections:
             Section(**section).save()
+        if moved and not moves.has_public_place(page):
+            page = moves.move_page(page=page, parent=parent, slug=place[1], position=place[2])
     except IntegrityError as error:
         raise HistoryError(f"The page cannot be restored as it was: {error}.") from None
+    except moves.MoveError as error:
+        raise HistoryError(f"The page cannot go back where it was: {error}") from None
     return page
 
 

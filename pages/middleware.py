@@ -4,8 +4,9 @@ a 500; Django reconnects by itself on the next request once it is back."""
 import logging
 
 from django.db import DatabaseError, InterfaceError, OperationalError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
 
 logger = logging.getLogger(__name__)
 
@@ -36,3 +37,21 @@ def _unreachable(error: DatabaseError) -> bool:
         sign in text
         for sign in ("connection", "could not connect", "server closed", "terminating", "timeout", "unable to open")
     )
+
+
+class RejectNulMiddleware:
+    """An address or query with a NUL character in it is refused before any view sees it:
+    no page has one, and PostgreSQL cannot hold one in a query (it would be a 500)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "\x00" in request.path:
+            raise Http404("No page has a NUL character in its address.")
+        if any("\x00" in key or any("\x00" in value for value in values) for key, values in request.GET.lists()):
+            return HttpResponseBadRequest(
+                _("The address holds a NUL character, which no search or page can use."),
+                content_type="text/plain; charset=utf-8",
+            )
+        return self.get_response(request)

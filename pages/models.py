@@ -7,8 +7,8 @@ it. LiveSnapshot rows are written only by ``pages.publishing``.
 import reversion
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
-from django.db import models, transaction
+from django.core.validators import MaxValueValidator, MinValueValidator, ProhibitNullCharactersValidator, RegexValidator
+from django.db import models
 from django.db.models import Max
 from django.db.models.functions import Length
 from django.utils.translation import gettext_lazy as _
@@ -26,7 +26,13 @@ class RevisionRequired(Exception):
     """Content was saved outside a revision, so the change would have no history."""
 
 
-def _require_revision() -> None:
+class MoveRequired(Exception):
+    """A page's address, parent or position was changed by saving it; they change only
+    through ``pages.moves.move_page``, which keeps the pages below it, the live site and
+    the old addresses right."""
+
+
+def require_revision() -> None:
     if not reversion.is_active():
         raise RevisionRequired("Change content inside pages.history.revision(...), so that it has a history.")
 
@@ -61,8 +67,14 @@ class Page(models.Model):
     )
     position = models.PositiveIntegerField(_("position"), default=0, help_text=_("Order among its siblings."))
     path = models.CharField(_("path"), max_length=500, unique=True, editable=False)
-    title = models.CharField(_("title"), max_length=200)
-    summary = models.TextField(_("summary"), blank=True, help_text=_("One or two sentences, shown in lists."))
+    title = models.CharField(_("title"), max_length=200, validators=[ProhibitNullCharactersValidator()])
+    summary = models.TextField(
+        _("summary"),
+        blank=True,
+        max_length=2000,
+        validators=[ProhibitNullCharactersValidator()],
+        help_text=_("One or two sentences, shown in lists."),
+    )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("owner"),
@@ -96,27 +108,13 @@ class Page(models.Model):
         return self.title or self.slug
 
     def save(self, *args, **kwargs):
-        # The path is derived from the tree. Keeping it, and what the public sees
-        # of the tree, right is part of every save, whoever saves.
-        _require_revision()
-        with transaction.atomic():
-            before = (
-                Page.objects.filter(pk=self.pk).values("path", "position", "parent_id").first() if self.pk else None
-            )
-            self.path = self.computed_path()
-            super().save(*args, **kwargs)
-            if before is None:
-                return
-            from pages import publishing  # publishing builds on these models
-
-            if before["path"] != self.path:
-                descendants = list(Page.objects.filter(path__startswith=f"{before['path']}/"))
-                for page in descendants:
-                    page.path = self.path + page.path[len(before["path"]) :]
-                Page.objects.bulk_update(descendants, ["path"])
-                publishing.refresh_moved_pages([self, *descendants])
-            elif before["position"] != self.position:
-                publishing.rebuild_dependents([self])
+        require_revision()
+        if self.pk is not None:
+            stored = Page.objects.filter(pk=self.pk).values_list("parent_id", "slug", "position").first()
+            if stored is not None and stored != (self.parent_id, self.slug, self.position):
+                raise MoveRequired(f"Move /{self.path}/ with pages.moves.move_page, not by saving it.")
+        self.path = self.computed_path()
+        super().save(*args, **kwargs)
 
     def computed_path(self) -> str:
         return f"{self.parent.path}/{self.slug}" if self.parent_id else self.slug
@@ -153,6 +151,11 @@ class Page(models.Model):
             )
         if self.slug and Page.objects.exclude(pk=self.pk).filter(path=self.computed_path()).exists():
             raise ValidationError({"slug": _("Another page already has this address.")})
+        # An address a public page once had leads to it for good (printed leaflets, bookmarks).
+        if self.slug and Redirect.objects.exclude(page_id=self.pk).filter(old_path=self.computed_path()).exists():
+            raise ValidationError(
+                {"slug": _("This address belonged to another page, and still leads there: choose another.")}
+            )
 
 
 # Top-level addresses the public site uses itself (/en/search/).
@@ -162,7 +165,7 @@ RESERVED_SLUGS = frozenset({"search"})
 class Section(models.Model):
     page = models.ForeignKey(Page, verbose_name=_("page"), on_delete=models.CASCADE, related_name="sections")
     position = models.PositiveIntegerField(_("position"), default=0)
-    heading = models.CharField(_("heading"), max_length=200)
+    heading = models.CharField(_("heading"), max_length=200, validators=[ProhibitNullCharactersValidator()])
     body = RichTextField(_("body"), blank=True)
 
     class Meta:
@@ -174,11 +177,15 @@ class Section(models.Model):
         return self.heading
 
     def save(self, *args, **kwargs):
-        _require_revision()
+        require_revision()
         super().save(*args, **kwargs)
 
 
 class LiveSnapshotQuerySet(models.QuerySet):
+    def live(self):
+        """Snapshots the public reads now (not withdrawn)."""
+        return self.filter(withdrawn_at__isnull=True)
+
     def for_reader(self, language: str):
         """Snapshots in ``language`` or, failing that, the source language; the
         reader's language first. Never any other language, never a draft."""
@@ -241,6 +248,24 @@ class LiveSnapshot(models.Model):
 
     def __str__(self):
         return f"{self.path} [{self.language}]"
+
+
+class Redirect(models.Model):
+    """An address a public page had before it moved. It answers 301 to wherever the page
+    is now (its live address is looked up each time, so a redirect never chains or loops),
+    or 410 Gone when the page is withdrawn. Written only by ``pages.moves``."""
+
+    old_path = models.CharField(_("old address"), max_length=500, unique=True)
+    page = models.ForeignKey(Page, verbose_name=_("page"), on_delete=models.CASCADE, related_name="redirects")
+    created_at = models.DateTimeField(_("moved"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("redirect")
+        verbose_name_plural = _("redirects")
+        ordering = ["old_path"]
+
+    def __str__(self):
+        return f"/{self.old_path}/"
 
 
 class PageRevision(models.Model):

@@ -9,10 +9,13 @@ the same frozen wording: no public link breaks and no approved sentence changes.
 """
 
 import datetime
+import functools
+import re
 from collections.abc import Iterable, Sequence
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
+from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -33,10 +36,6 @@ class UnknownLanguage(PublishingError):
 
 
 class NotTranslated(PublishingError):
-    pass
-
-
-class InvalidReviewDates(PublishingError):
     pass
 
 
@@ -96,14 +95,6 @@ def freeze_for_sign_off(page_revision: PageRevision, language: str) -> dict:
     return freeze(state, language, fallback=live_source.source if live_source else None)
 
 
-def check_review_dates(last_reviewed: datetime.date, next_review_due: datetime.date) -> None:
-    """Raise InvalidReviewDates unless the next review comes after the last."""
-    if next_review_due <= last_reviewed:
-        raise InvalidReviewDates(
-            f"The next review ({next_review_due:%d %b %Y}) must come after the last review ({last_reviewed:%d %b %Y})."
-        )
-
-
 # Changing what is live rebuilds other pages' snapshots too (links, breadcrumbs, child
 # lists), so two changes at once could each rebuild from a state the other is replacing,
 # or wait on each other's rows for ever. Each takes this lock first and keeps it until
@@ -112,11 +103,18 @@ LIVE_SITE_LOCK = 7_205_759_403_792_793  # any number of our own; PostgreSQL advi
 
 
 def lock_live_site() -> None:
-    """Wait for, then hold until the end of the transaction, the right to change what is live."""
+    """Wait for, then hold until the end of the transaction, the right to change what is
+    live; and have the public cache forget every page once that transaction commits.
+
+    Every change to what the public sees takes this lock, so this is the one place the
+    cache is told: once per transaction, however many pages the change touches."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("Change the live site inside a transaction (transaction.atomic).")
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LIVE_SITE_LOCK])
     # SQLite lets one transaction write at a time anyway.
+    cache.invalidate()
 
 
 def publish(
@@ -138,7 +136,6 @@ def publish(
     """
     if not site_languages.is_known(language):
         raise UnknownLanguage(f"Unknown language {language}: this site has {', '.join(site_languages.codes())}.")
-    check_review_dates(last_reviewed, next_review_due)
     if not signed_off_by.strip():
         raise PublishingError("Say who signed this version off.")
     with transaction.atomic():
@@ -172,55 +169,9 @@ def publish(
             next_review_due=next_review_due,
         )
         build(snapshot)
-        cache.invalidate()
         snapshot.languages = _record_live_languages([page])[page.pk]
         rebuild_dependents([page], exclude={snapshot.pk})
     return snapshot
-
-
-def publish_page(
-    *,
-    page: Page,
-    languages: Iterable[str],
-    last_reviewed: datetime.date,
-    next_review_due: datetime.date,
-    signed_off_by: str,
-    published_by: AbstractBaseUser | None = None,
-) -> list[LiveSnapshot]:
-    """Make the latest revision of ``page`` live in each of ``languages`` at once,
-    as signed off by ``signed_off_by`` outside this system (the demo content, and
-    tests). The sign-off workflow publishes through :func:`publish` instead.
-
-    Raises UnknownLanguage, NotTranslated or InvalidReviewDates, and then writes nothing.
-    """
-    languages = list(dict.fromkeys(languages))
-    if not languages:
-        raise UnknownLanguage("Choose at least one language to publish.")
-    unknown = [code for code in languages if not site_languages.is_known(code)]
-    if unknown:
-        known = ", ".join(site_languages.codes())
-        raise UnknownLanguage(f"Unknown language {', '.join(unknown)}: this site has {known}.")
-    check_review_dates(last_reviewed, next_review_due)
-    source = site_languages.source()
-    # The source language first, so that the others fall back on this very version.
-    languages.sort(key=lambda code: code != source)
-    with transaction.atomic():
-        page_revision = PageRevision.objects.filter(page=page).order_by("-number").first()
-        if page_revision is None:
-            raise PublishingError(f"“{page}” has no saved revision to publish.")
-        return [
-            publish(
-                page=page,
-                language=language,
-                wording=freeze_for_sign_off(page_revision, language),
-                revision=page_revision,
-                last_reviewed=last_reviewed,
-                next_review_due=next_review_due,
-                signed_off_by=signed_off_by,
-                published_by=published_by,
-            )
-            for language in languages
-        ]
 
 
 def withdraw(*, page: Page, reason: str) -> list[LiveSnapshot]:
@@ -238,7 +189,6 @@ def withdraw(*, page: Page, reason: str) -> list[LiveSnapshot]:
             withdrawn_at=timezone.now(), withdrawal_reason=reason.strip(), html="", html_key="", text=""
         )
         _record_live_languages([page])
-        cache.invalidate()
         rebuild_dependents([page], exclude={s.pk for s in snapshots})
     return snapshots
 
@@ -265,7 +215,7 @@ def _record_live_languages(pages: Iterable[Page]) -> dict[int, list[str]]:
 def rebuild_dependents(pages: Sequence[Page], *, exclude: set[int] = frozenset()) -> None:
     """Rebuild every snapshot that shows one of ``pages``: links to them, their
     parents' child lists, their children's breadcrumbs. Runs in the caller's
-    transaction (publishing, or a page's save)."""
+    transaction (publishing, withdrawing or a move)."""
     lock_live_site()
     ids = [page.pk for page in pages]
     parent_ids = [page.parent_id for page in pages if page.parent_id]
@@ -274,11 +224,10 @@ def rebuild_dependents(pages: Sequence[Page], *, exclude: set[int] = frozenset()
     ).exclude(pk__in=exclude)
     for snapshot in dependents.distinct().select_related("page"):
         build(snapshot)
-    cache.invalidate()
 
 
 def refresh_moved_pages(pages: Sequence[Page]) -> None:
-    """After pages moved (their path changed), give their snapshots the new
+    """After pages moved (their path or place changed), give their snapshots the new
     address and rebuild everything that shows them. Runs in the caller's transaction."""
     lock_live_site()
     snapshots = []
@@ -287,12 +236,32 @@ def refresh_moved_pages(pages: Sequence[Page]) -> None:
         snapshots.extend(LiveSnapshot.objects.filter(page=page).select_related("page"))
     for snapshot in snapshots:
         build(snapshot)
-    cache.invalidate()
     rebuild_dependents(pages, exclude={s.pk for s in snapshots})
 
 
-# Ids the page template uses for its own parts; section anchors must not take them.
-TEMPLATE_IDS = frozenset({"main", "toc-heading", "terms", "children-heading", "related-heading"})
+def render_again(snapshot_ids: Sequence[int]) -> int:
+    """Render the live versions among ``snapshot_ids`` again with today's templates and
+    store them (after a deploy, or restoring a backup); returns how many. Runs in one
+    transaction, so a publish at the same moment neither overwrites it nor is overwritten."""
+    done = 0
+    with transaction.atomic():
+        lock_live_site()
+        live = LiveSnapshot.objects.filter(pk__in=snapshot_ids).live().select_related("page")
+        for snapshot in live:
+            rendering.store(snapshot)
+            snapshot.save(update_fields=["html", "html_key", "text"])
+            done += 1
+    return done
+
+
+@functools.cache
+def template_ids() -> frozenset[str]:
+    """The ids the public page's templates give their own parts (``main``, the search
+    box...): section and term anchors never take one of them."""
+    ids = set()
+    for name in rendering.TEMPLATES:
+        ids |= set(re.findall(r'\bid="([^"{]+)"', get_template(name).template.source))
+    return frozenset(ids)
 
 
 def build(snapshot: LiveSnapshot) -> None:
@@ -319,7 +288,7 @@ def compose(snapshot: LiveSnapshot) -> set[int]:
     def url_for_page(page_id: int) -> str | None:
         return live[page_id]["url"] if page_id in live else None
 
-    taken = set(TEMPLATE_IDS)
+    taken = set(template_ids())
     term_anchors: dict[tuple[str, str], str] = {}
 
     def anchor_for_term(name: str, definition: str) -> str:

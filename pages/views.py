@@ -4,7 +4,7 @@ import functools
 
 from django.core.cache import cache
 from django.db import connection
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
@@ -78,11 +78,32 @@ def page_detail(request, language, path):
         .first()
     )
     if snapshot is None:
-        raise Http404("No live page at this address.")
+        return _moved(request, path, language)
     if snapshot.withdrawn_at:
-        return render(request, "pages/withdrawn.html", {"snapshot": snapshot}, status=410)
+        return _withdrawn(request, snapshot)
     # Shown in another language, or rendered before a deploy changed the templates.
     return HttpResponse(rendering.render(snapshot, language))
+
+
+def _moved(request, path: str, language: str):
+    """The answer at an address a page had before it moved: 301 to where it is now, for
+    good, or 410 Gone if it has been withdrawn since. 404 when no page ever had it."""
+    snapshot = (
+        LiveSnapshot.objects.for_reader(language)
+        .filter(page__redirects__old_path=path)
+        .order_by("preference")
+        .only("path", "language", "withdrawn_at", "withdrawal_reason", "title")
+        .first()
+    )
+    if snapshot is None:
+        raise Http404("No live page at this address.")
+    if snapshot.withdrawn_at:
+        return _withdrawn(request, snapshot)
+    return HttpResponsePermanentRedirect(rendering.page_url(snapshot.path, language))
+
+
+def _withdrawn(request, snapshot):
+    return render(request, "pages/withdrawn.html", {"snapshot": snapshot}, status=410)
 
 
 @functools.cache

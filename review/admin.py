@@ -11,6 +11,7 @@ import datetime
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied
@@ -27,10 +28,10 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from pages import diffs, history, languages, publishing
+from pages import diffs, history, languages, moves, publishing
 from pages.admin import PageAdmin, ReadOnlyAdmin
 from pages.history import PageState
-from pages.models import LiveSnapshot, Page, PageRevision
+from pages.models import LiveSnapshot, Page, PageRevision, slug_validator
 from pages.rendering import page_context
 from review import reminders, services
 from review.models import OPEN_STATES, Notification, Profile, ReviewRequest, State, Transition
@@ -127,6 +128,27 @@ class WithdrawForm(forms.Form):
     )
 
 
+class MoveForm(forms.Form):
+    parent = forms.ModelChoiceField(
+        label=_("Parent page"), queryset=Page.objects.all(), required=False, help_text=_("Empty: the top level.")
+    )
+    slug = forms.CharField(label=_("Slug"), max_length=80, validators=[slug_validator])
+    position = forms.IntegerField(label=_("Position among its siblings"), min_value=0)
+    comment = forms.CharField(
+        label=_("Why it moves"),
+        max_length=services.COMMENT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 80}),
+        help_text=_("Kept in the page's history and the workflow log."),
+    )
+
+    def __init__(self, *args, page: Page, admin_site, **kwargs):
+        super().__init__(*args, **kwargs)
+        below = Page.objects.filter(path__startswith=f"{page.path}/").values("pk")
+        parent = self.fields["parent"]
+        parent.widget = AutocompleteSelect(Page._meta.get_field("parent"), admin_site)
+        parent.queryset = Page.objects.exclude(pk=page.pk).exclude(pk__in=below)  # the widget's choices too
+
+
 class WorkflowPageAdmin(PageAdmin):
     list_display = ("title", "path", "owner", "workflow_states", "review_due", "updated_at")
     list_filter = (WorkflowFilter, ReviewDueFilter, *PageAdmin.list_filter)
@@ -187,6 +209,35 @@ class WorkflowPageAdmin(PageAdmin):
         for review in requests.select_related("approved_by").order_by("submitted_at", "pk"):
             reviews.setdefault(review.revision_id, []).append(review)
         return reviews
+
+    # A public page's place changes through a publisher's move, never the page form.
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = super().get_readonly_fields(request, obj)
+        if obj is not None and moves.has_public_place(obj):
+            return (*readonly, *moves.PLACE_FIELDS)
+        return readonly
+
+    def save_model(self, request, obj, form, change):
+        place = [name for name in moves.PLACE_FIELDS if name in form.changed_data] if change else []
+        if not place:
+            return super().save_model(request, obj, form, change)
+        # A page never public: its editor moves it, through the same move as a publisher's.
+        parent, slug, position = obj.parent, obj.slug, obj.position
+        obj.parent_id, obj.slug, obj.position = Page.objects.values_list("parent_id", "slug", "position").get(pk=obj.pk)
+        super().save_model(request, obj, form, change)
+        try:
+            services.move(
+                page=obj,
+                parent=parent,
+                slug=slug,
+                position=position,
+                user=request.user,
+                comment=form.cleaned_data["change_comment"],
+            )
+        except services.NotAllowed as error:
+            raise PermissionDenied(str(error)) from None
+        obj.refresh_from_db()
 
     # The page form shows the steps this person may take now, and no others.
 
@@ -295,6 +346,7 @@ class WorkflowPageAdmin(PageAdmin):
         return {
             "rows": rows,
             "latest": latest,
+            "can_move": user.has_perm("review.publish") and moves.has_public_place(page),
             "can_submit": bool(submittable) and user.has_perm("review.submit_for_review"),
             "can_withdraw": user.has_perm("review.withdraw") and any(r["live"] for r in rows),
             "submit_form": submit_form,
@@ -311,6 +363,7 @@ class WorkflowPageAdmin(PageAdmin):
             ("<int:object_id>/workflow/publish/<int:request_id>/", *view(self.publish_view, "publish", post_only=True)),
             ("<int:object_id>/workflow/reconfirm/<str:language>/", *view(self.reconfirm_view, "reconfirm")),
             ("<int:object_id>/workflow/withdraw/", *view(self.withdraw_view, "withdraw")),
+            ("<int:object_id>/workflow/move/", *view(self.move_view, "move")),
             ("<int:object_id>/preview/<int:number>/<str:language>/", *view(never_cache(self.preview_view), "preview")),
         ]
         routes.append(("reviews-due/", *view(self.reviews_due_view, "reviewsdue")))
@@ -486,6 +539,37 @@ class WorkflowPageAdmin(PageAdmin):
         }
         return TemplateResponse(request, "admin/review/withdraw.html", context, status=400 if form.errors else 200)
 
+    def move_view(self, request, object_id):
+        page = self._draft_page(request, object_id)
+        public = moves.has_public_place(page)
+        if not request.user.has_perm("review.publish" if public else "pages.change_page"):
+            raise PermissionDenied
+        initial = {"parent": page.parent_id, "slug": page.slug, "position": page.position}
+        form = MoveForm(request.POST or None, initial=initial, page=page, admin_site=self.admin_site)
+        if request.method == "POST" and form.is_valid():
+            try:
+                moved = services.move(page=page, user=request.user, **form.cleaned_data)
+            except services.WorkflowError as error:
+                _forbid_if_not_allowed(error)
+                form.add_error(None, str(error))
+            else:
+                self.message_user(
+                    request,
+                    _t("Moved: the page is at /%(path)s/ now; its old addresses lead there.") % {"path": moved.path},
+                )
+                return self._back(page)
+        context = self.admin_site.each_context(request) | {
+            "title": _t("Move “%s”") % page,
+            "opts": self.opts,
+            "original": page,
+            "form": form,
+            "media": self.media + form.media,
+            "is_public": public,
+            "below": Page.objects.filter(path__startswith=f"{page.path}/").count(),
+            "redirects": page.redirects.all(),
+        }
+        return TemplateResponse(request, "admin/review/move.html", context, status=400 if form.errors else 200)
+
     @staticmethod
     def _preview_response(response):
         response["X-Robots-Tag"] = "noindex, nofollow"
@@ -651,25 +735,25 @@ class LedgerAdmin(ReadOnlyAdmin):
         writer = csv.writer(response)
         writer.writerow(self.CSV_COLUMNS)
         for review in rows:
-            writer.writerow(
-                [
-                    _address(review),
-                    review.language,
-                    review.revision.number,
-                    "; ".join(author_names(review)),
-                    services.display_name(review.submitted_by) if review.submitted_by else "",
-                    _iso(review.submitted_at),
-                    services.display_name(review.approved_by) if review.approved_by else "",
-                    _iso(review.approved_at),
-                    _iso(review.last_reviewed),
-                    _iso(review.next_review_due),
-                    services.display_name(review.published_by) if review.published_by else "",
-                    _iso(review.published_at),
-                    review.state,
-                    "yes" if review.is_reconfirmation else "no",
-                    _csv_safe(review.approval_comment),
-                ]
-            )
+            cells = [
+                _address(review),
+                review.language,
+                review.revision.number,
+                "; ".join(author_names(review)),
+                services.display_name(review.submitted_by) if review.submitted_by else "",
+                _iso(review.submitted_at),
+                services.display_name(review.approved_by) if review.approved_by else "",
+                _iso(review.approved_at),
+                _iso(review.last_reviewed),
+                _iso(review.next_review_due),
+                services.display_name(review.published_by) if review.published_by else "",
+                _iso(review.published_at),
+                review.state,
+                "yes" if review.is_reconfirmation else "no",
+                review.approval_comment,
+            ]
+            # Any cell may hold someone's words (a name, an address, a comment).
+            writer.writerow([_csv_safe(str(cell)) for cell in cells])
         return response
 
 

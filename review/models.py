@@ -106,6 +106,7 @@ class Transition(AppendOnly):
         WITHDRAW = "withdraw", _("withdrew")
         RECONFIRM = "reconfirm", _("re-confirmed, no change needed")
         SUPERSEDE = "supersede", _("superseded")
+        MOVE = "move", _("moved")
 
     page = models.ForeignKey(
         Page, on_delete=models.DO_NOTHING, db_constraint=False, related_name="transitions", verbose_name=_("page")

@@ -13,11 +13,13 @@ import datetime
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from pages import history, moves, publishing
 from pages import languages as site_languages
-from pages import publishing
 from pages.models import LiveSnapshot, Page, PageRevision, Publication
 from review import notifications
 from review.models import OPEN_STATES, ReviewRequest, State, Transition
@@ -33,6 +35,10 @@ class WorkflowError(Exception):
 
 class NotAllowed(WorkflowError):
     pass
+
+
+# The longest comment a step keeps (and e-mails): the admin's forms say the same.
+COMMENT_MAX_LENGTH = 4000
 
 
 def display_name(user: AbstractBaseUser | None) -> str:
@@ -52,6 +58,22 @@ def _check_language(language: str) -> None:
         raise WorkflowError(
             _("Unknown language %(code)s: this site has %(known)s.") % {"code": language, "known": known}
         )
+
+
+def _comment(text: str | None, *, required: str | None = None) -> str:
+    """``text`` as a step keeps it: stripped, at most COMMENT_MAX_LENGTH characters,
+    without NUL characters. ``required`` is the message when it may not be empty."""
+    text = (text or "").strip()
+    if required and not text:
+        raise WorkflowError(required)
+    if "\x00" in text:
+        raise WorkflowError(_("The comment holds a NUL character; remove it and try again."))
+    if len(text) > COMMENT_MAX_LENGTH:
+        raise WorkflowError(
+            _("The comment is %(length)s characters long; keep it to %(limit)s.")
+            % {"length": len(text), "limit": COMMENT_MAX_LENGTH}
+        )
+    return text
 
 
 def _log(request: ReviewRequest | None, *, page, action, from_state, to_state, user, comment="", **extra) -> Transition:
@@ -110,14 +132,34 @@ def default_review_dates(page: Page, today: datetime.date | None = None) -> tupl
     return today, add_months(today, page.review_interval_months)
 
 
-def check_review_dates(last_reviewed: datetime.date, next_review_due: datetime.date) -> None:
+def check_review_dates(
+    *, page: Page, revision: PageRevision, last_reviewed: datetime.date, next_review_due: datetime.date
+) -> None:
+    """Raise WorkflowError unless the dates can stand on a sign-off of ``revision``: the
+    review happened between the writing of that wording and today, and the next one is
+    due in the future, at most the page's review interval after it."""
     today = timezone.localdate()
+    written = timezone.localdate(revision.revision.date_created)
+    latest_due = add_months(last_reviewed, page.review_interval_months)
     if last_reviewed > today:
         raise WorkflowError(_("The review date cannot be in the future."))
     if next_review_due <= last_reviewed:
         raise WorkflowError(_("The next review must come after the date of this review."))
     if next_review_due <= today:
         raise WorkflowError(_("The next review cannot be due today or in the past."))
+    if last_reviewed < written:
+        raise WorkflowError(
+            _("The review date cannot be before the wording it signs off was written (%(date)s).")
+            % {"date": date_format(written, "j M Y")}
+        )
+    if next_review_due > latest_due:
+        raise WorkflowError(
+            _(
+                "The next review can be due at most %(months)s months after this review (by %(date)s): "
+                "that is this page's review interval."
+            )
+            % {"months": page.review_interval_months, "date": date_format(latest_due, "j M Y")}
+        )
 
 
 def _supersede(requests, *, by: AbstractBaseUser | None, reason: str) -> None:
@@ -140,6 +182,7 @@ def submit(
 ) -> list[ReviewRequest]:
     """Ask for clinical review of ``revision`` (the page's latest by default) in each of ``languages``."""
     _require(user, "submit_for_review", _("submit pages for review"))
+    comment = _comment(comment)
     languages = list(dict.fromkeys(languages))
     if not languages:
         raise WorkflowError(_("Choose at least one language to submit."))
@@ -199,13 +242,13 @@ def _submit_one(page: Page, revision: PageRevision, language: str, user, comment
         from_state=from_state,
         to_state=State.IN_REVIEW,
         user=user,
-        comment=comment.strip(),
+        comment=comment,
     )
     return request
 
 
 def _locked(request: ReviewRequest, expected: State) -> ReviewRequest:
-    request = ReviewRequest.objects.select_for_update().select_related("revision").get(pk=request.pk)
+    request = ReviewRequest.objects.select_for_update().select_related("revision__revision").get(pk=request.pk)
     if request.state != expected:
         raise WorkflowError(
             _("This request is %(state)s, so it cannot be %(action)s.")
@@ -225,8 +268,10 @@ def approve(
     next_review_due: datetime.date | None = None,
     comment: str = "",
 ) -> ReviewRequest:
-    """Sign off exactly the pinned revision's wording, with its review dates."""
+    """Sign off exactly the pinned revision's wording, with its review dates.
+    Raises NotAllowed for anyone who wrote a change in it since it was last live."""
     _require(user, "sign_off", _("sign off clinical content"))
+    comment = _comment(comment)
     with transaction.atomic():
         request = _locked(request, State.IN_REVIEW)
         if request.authors.filter(pk=user.pk).exists():
@@ -236,7 +281,9 @@ def approve(
         proposed_reviewed, proposed_due = default_review_dates(request.page)
         last_reviewed = last_reviewed or proposed_reviewed
         next_review_due = next_review_due or proposed_due
-        check_review_dates(last_reviewed, next_review_due)
+        check_review_dates(
+            page=request.page, revision=request.revision, last_reviewed=last_reviewed, next_review_due=next_review_due
+        )
         try:
             request.wording = publishing.freeze_for_sign_off(request.revision, request.language)
         except publishing.PublishingError as error:
@@ -244,7 +291,7 @@ def approve(
         request.state = State.APPROVED
         request.approved_by = user
         request.approved_at = timezone.now()
-        request.approval_comment = comment.strip()
+        request.approval_comment = comment
         request.last_reviewed = last_reviewed
         request.next_review_due = next_review_due
         request.save()
@@ -255,7 +302,7 @@ def approve(
             from_state=State.IN_REVIEW,
             to_state=State.APPROVED,
             user=user,
-            comment=comment.strip(),
+            comment=comment,
         )
     notifications.approved(request)
     return request
@@ -264,8 +311,7 @@ def approve(
 def request_changes(*, request: ReviewRequest, user: AbstractBaseUser, comment: str) -> ReviewRequest:
     """Send the pinned revision back to its authors, saying what must change."""
     _require(user, "sign_off", _("review clinical content"))
-    if not comment.strip():
-        raise WorkflowError(_("Say what needs to change: the authors read your comment."))
+    comment = _comment(comment, required=_("Say what needs to change: the authors read your comment."))
     with transaction.atomic():
         request = _locked(request, State.IN_REVIEW)
         request.state = State.CHANGES_REQUESTED
@@ -277,15 +323,22 @@ def request_changes(*, request: ReviewRequest, user: AbstractBaseUser, comment: 
             from_state=State.IN_REVIEW,
             to_state=State.CHANGES_REQUESTED,
             user=user,
-            comment=comment.strip(),
+            comment=comment,
         )
-    notifications.changes_requested(request, comment.strip())
+    notifications.changes_requested(request, comment)
     return request
 
 
+def last_withdrawn_at(page_id: int) -> datetime.datetime | None:
+    """When ``page`` was last withdrawn (a recall), if ever."""
+    return Transition.objects.filter(page_id=page_id, action=Transition.Action.WITHDRAW).aggregate(at=Max("at"))["at"]
+
+
 def publish(*, request: ReviewRequest, user: AbstractBaseUser, comment: str = "") -> LiveSnapshot:
-    """Make the approved wording of ``request`` live."""
+    """Make the approved wording of ``request`` live. Refuses an approval older than the
+    page's last withdrawal: a recalled page comes back only through a new sign-off."""
     _require(user, "publish", _("publish pages"))
+    comment = _comment(comment)
     with transaction.atomic():
         request = _locked(request, State.APPROVED)
         involved = user.pk == request.approved_by_id or request.authors.filter(pk=user.pk).exists()
@@ -295,6 +348,11 @@ def publish(*, request: ReviewRequest, user: AbstractBaseUser, comment: str = ""
         if live is not None and live.revision is not None and live.revision.number > request.revision.number:
             _supersede([request], by=user, reason=_("A newer revision is live."))
             raise WorkflowError(_("A newer revision is already live in this language; this one is superseded."))
+        withdrawn_at = last_withdrawn_at(request.page_id)
+        if withdrawn_at is not None and request.approved_at <= withdrawn_at:
+            raise WorkflowError(
+                _("The page was withdrawn after this version was approved: it needs a new sign-off to come back.")
+            )
         snapshot = publishing.publish(
             page=request.page,
             language=request.language,
@@ -316,7 +374,7 @@ def publish(*, request: ReviewRequest, user: AbstractBaseUser, comment: str = ""
             from_state=State.APPROVED,
             to_state=LIVE,
             user=user,
-            comment=comment.strip(),
+            comment=comment,
         )
         older = ReviewRequest.objects.filter(
             page_id=request.page_id,
@@ -326,6 +384,27 @@ def publish(*, request: ReviewRequest, user: AbstractBaseUser, comment: str = ""
         ).exclude(pk=request.pk)
         _supersede(older, by=user, reason=_("A newer revision was published."))
     return snapshot
+
+
+def live_authors(snapshot: LiveSnapshot) -> set[int]:
+    """The people who wrote the changes the live version ``snapshot`` brought (those its
+    reviewer could not be): the authors of the sign-off that put it live."""
+    published = (
+        ReviewRequest.objects.filter(
+            page_id=snapshot.page_id, language=snapshot.language, revision=snapshot.revision, state=State.PUBLISHED
+        )
+        .order_by("-published_at", "-pk")
+        .first()
+    )
+    if published is not None:
+        return set(published.authors.values_list("pk", flat=True))
+    # Published before sign-offs were recorded: everyone who ever wrote this language.
+    rows = PageRevision.objects.filter(page_id=snapshot.page_id, number__lte=snapshot.revision.number).values_list(
+        "languages", "structure_changed", "revision__user_id"
+    )
+    return {
+        user_id for changed, structural, user_id in rows if user_id and (snapshot.language in changed or structural)
+    }
 
 
 def reconfirm(
@@ -338,18 +417,25 @@ def reconfirm(
     comment: str = "",
 ) -> LiveSnapshot:
     """Reviewed, no change needed: renew the live version's review dates and
-    republish it with the new dates only (the wording stays exactly as it was)."""
+    republish it with the new dates only (the wording stays exactly as it was).
+    The four-eyes rule of approving holds: raises NotAllowed for an author of that version."""
     _require(user, "sign_off", _("sign off clinical content"))
     _check_language(language)
+    comment = _comment(comment)
     with transaction.atomic():
         page = Page.objects.select_for_update().get(pk=page.pk)
         live = _live(page.pk, language)
         if live is None or live.revision is None:
             raise WorkflowError(_("There is no live version in this language to re-confirm."))
+        authors = live_authors(live)
+        if user.pk in authors:
+            raise NotAllowed(_("You wrote changes in the live version, so another reviewer must re-confirm it."))
         proposed_reviewed, proposed_due = default_review_dates(page)
         last_reviewed = last_reviewed or proposed_reviewed
         next_review_due = next_review_due or proposed_due
-        check_review_dates(last_reviewed, next_review_due)
+        check_review_dates(
+            page=page, revision=live.revision, last_reviewed=last_reviewed, next_review_due=next_review_due
+        )
         now = timezone.now()
         request = ReviewRequest.objects.create(
             page=page,
@@ -360,7 +446,7 @@ def reconfirm(
             submitted_at=now,
             approved_by=user,
             approved_at=now,
-            approval_comment=comment.strip(),
+            approval_comment=comment,
             last_reviewed=last_reviewed,
             next_review_due=next_review_due,
             wording=live.source,
@@ -368,6 +454,8 @@ def reconfirm(
             published_at=now,
             is_reconfirmation=True,
         )
+        # The authors stay with the version, so that none of them re-confirms it later either.
+        request.authors.set(authors)
         snapshot = publishing.publish(
             page=page,
             language=language,
@@ -385,17 +473,18 @@ def reconfirm(
             from_state=LIVE,
             to_state=LIVE,
             user=user,
-            comment=comment.strip(),
+            comment=comment,
         )
     return snapshot
 
 
 def withdraw(*, page: Page, user: AbstractBaseUser, reason: str) -> list[LiveSnapshot]:
     """Take a live page off the public site in every language (a safety recall).
-    Its address answers 410 Gone with ``reason``; the history keeps everything."""
+    Its address answers 410 Gone with ``reason``; the history keeps everything.
+    Every open request of the page, in every language, is superseded: the page comes
+    back only through a new submit, approve and publish."""
     _require(user, "withdraw", _("withdraw pages"))
-    if not reason.strip():
-        raise WorkflowError(_("Say why the page is withdrawn: readers are told."))
+    reason = _comment(reason, required=_("Say why the page is withdrawn: readers are told."))
     with transaction.atomic():
         try:
             snapshots = publishing.withdraw(page=page, reason=reason)
@@ -408,11 +497,50 @@ def withdraw(*, page: Page, user: AbstractBaseUser, reason: str) -> list[LiveSna
             from_state=LIVE,
             to_state=WITHDRAWN,
             user=user,
-            comment=reason.strip(),
+            comment=reason,
             languages=sorted(s.language for s in snapshots),
             revision=None,
         )
+        open_requests = ReviewRequest.objects.select_for_update().filter(page=page, state__in=OPEN_STATES)
+        _supersede(open_requests.order_by("pk"), by=user, reason=_("The page was withdrawn: %s") % reason)
     return snapshots
+
+
+def move(*, page: Page, parent: Page | None, slug: str, position: int, user: AbstractBaseUser, comment: str) -> Page:
+    """Move ``page`` (and everything below it) to a new parent, address or position.
+
+    Where the page or a page below it has been public, that is a change to the live site
+    and only a publisher makes it (raises NotAllowed otherwise); it takes effect at once in
+    every language, old addresses answer 301 for good, and it is logged. Pages never public
+    are moved by anyone who may edit them. Raises WorkflowError when the place is not valid."""
+    comment = _comment(comment, required=_("Say why the page moves: it is kept in its history."))
+    with transaction.atomic():
+        page = Page.objects.select_for_update().get(pk=page.pk)
+        public = moves.has_public_place(page)
+        if public:
+            _require(user, "publish", _("move pages that are, or have been, public"))
+        elif not (user.is_active and user.has_perm("pages.change_page")):
+            raise NotAllowed(_("You do not have permission to %s.") % _("move pages"))
+        old_path = page.path
+        try:
+            with history.revision(user=user, comment=comment):
+                page = moves.move_page(page=page, parent=parent, slug=slug, position=position)
+        except moves.MoveError as error:
+            raise WorkflowError(str(error)) from None
+        if public:
+            live = LiveSnapshot.objects.filter(page=page).live().values_list("language", flat=True)
+            _log(
+                None,
+                page=page,
+                action=Transition.Action.MOVE,
+                from_state=LIVE,
+                to_state=LIVE,
+                user=user,
+                comment=f"/{old_path}/ → /{page.path}/: {comment}" if old_path != page.path else comment,
+                languages=sorted(live),
+                revision=None,
+            )
+    return page
 
 
 def states(page: Page) -> dict[str, str]:

@@ -3,10 +3,11 @@ import datetime
 import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.db import transaction
 
-from pages import history
-from pages.models import Page, Section
-from pages.publishing import publish_page
+from pages import history, publishing
+from pages import languages as site_languages
+from pages.models import Page, PageRevision, Section
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -62,11 +63,27 @@ def edited(comment="Edited in a test", user=None):
     return history.revision(user=user, comment=comment)
 
 
-def publish(page, *languages, **overrides):
-    """Publish ``page`` the way the sign-off will: one call to the service."""
+def publish_fixture(page, *languages, **overrides) -> list:
+    """A test fixture: make the latest revision of ``page`` live in ``languages`` (English by
+    default) through the publishing code, with a sign-off that never happened. The site itself
+    puts wording live only through the workflow (review.services); tests of anything else use this."""
     options = {
         "last_reviewed": datetime.date(2025, 3, 11),
         "next_review_due": datetime.date(2028, 3, 11),
         "signed_off_by": "Dr Test Reviewer",
     } | overrides
-    return publish_page(page=page, languages=languages or ("en",), **options)
+    languages = list(dict.fromkeys(languages or ("en",)))
+    # The source language first, so that the others fall back on this very version.
+    languages.sort(key=lambda code: code != site_languages.source())
+    with transaction.atomic():
+        revision = PageRevision.objects.filter(page=page).order_by("-number").first()
+        return [
+            publishing.publish(
+                page=page,
+                language=language,
+                wording=publishing.freeze_for_sign_off(revision, language),
+                revision=revision,
+                **options,
+            )
+            for language in languages
+        ]

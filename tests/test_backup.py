@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from review import roles, services
-from tests.factories import PageFactory, SectionFactory, UserFactory, edited, publish
+from tests.factories import PageFactory, SectionFactory, UserFactory, edited, publish_fixture
 
 pytestmark = pytest.mark.django_db
 
@@ -49,7 +49,7 @@ def make_content():
         services.approve(request=request, user=reviewer, comment="Accurate")
         services.publish(request=request, user=publisher)
     recalled = PageFactory(slug="recalled", title_en="Recalled")
-    publish(recalled, "en")
+    publish_fixture(recalled, "en")
     services.withdraw(page=recalled, user=publisher, reason="Safety alert")
 
 

@@ -11,7 +11,7 @@ import time
 import pytest
 from django.db import connection
 
-from tests.factories import PageFactory, SectionFactory, publish
+from tests.factories import PageFactory, SectionFactory, publish_fixture
 from tests.servers import free_port, get, postgres_url, server
 
 HEALTHY = '{"status": "ok", "database": "ok", "cache": "ok"}'
@@ -86,7 +86,7 @@ def live_pages():
     for slug in ("glucagonoma", "insulinoma"):
         page = PageFactory(slug=slug, title_en=slug.title())
         SectionFactory(page=page, heading_en="Treatment", body_en=f"<p>Surgery for {slug}.</p>")
-        publish(page, "en")
+        publish_fixture(page, "en")
 
 
 def test_database_down_gives_503_and_a_failing_healthz_and_recovers_without_restart(live_pages):

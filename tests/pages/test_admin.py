@@ -6,7 +6,7 @@ import pytest
 
 from pages.models import LiveSnapshot, Page, Section
 from review import roles
-from tests.factories import PageFactory, SectionFactory, UserFactory, publish
+from tests.factories import PageFactory, SectionFactory, UserFactory, publish_fixture
 
 pytestmark = pytest.mark.django_db
 
@@ -103,7 +103,7 @@ def test_form_offers_the_rich_text_editor_and_language_tabs(client, editor):
 
 def test_page_list_searches_every_language_and_filters_live_pages(client, editor):
     live = PageFactory(slug="glucagonoma", title_en="Glucagonoma", title_cy="Glwcagonoma")
-    publish(live, "en")
+    publish_fixture(live, "en")
     PageFactory(slug="draft", title_en="Draft page")
     html = client.get("/admin/pages/page/", {"q": "Glwcagonoma"}).content.decode()
     assert f"/admin/pages/page/{live.pk}/change/" in html
@@ -118,7 +118,7 @@ def test_page_list_query_count_does_not_grow_with_pages(client, editor, django_a
         page = PageFactory(owner=editor)
         SectionFactory(page=page)
         if number % 2:
-            publish(page, "en")
+            publish_fixture(page, "en")
     with django_assert_num_queries(QUERIES):
         response = client.get("/admin/pages/page/")
     assert len(set(re.findall(r'href="/admin/pages/page/(\d+)/change/', response.content.decode()))) == pages
@@ -143,7 +143,7 @@ def test_anonymous_visitors_are_sent_to_log_in(client):
 
 def test_live_versions_cannot_be_edited_or_deleted_in_the_admin(client):
     page = PageFactory()
-    [snapshot] = publish(page, "en")
+    [snapshot] = publish_fixture(page, "en")
     client.force_login(UserFactory(username="root", is_superuser=True))
     assert client.get(f"/admin/pages/livesnapshot/{snapshot.pk}/delete/").status_code == 403
     client.post(f"/admin/pages/livesnapshot/{snapshot.pk}/change/", {"title": "Hacked"})

@@ -6,9 +6,10 @@ import datetime
 import pytest
 from django.core.cache import cache
 
-from pages.cache import GENERATION_KEY
+from pages import cache as pages_cache
+from pages.cache import GENERATION_KEY, page_key
 from pages.models import LiveSnapshot
-from tests.factories import PageFactory, SectionFactory, UserFactory, edited, publish
+from tests.factories import PageFactory, SectionFactory, UserFactory, edited, publish_fixture
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +20,7 @@ DOWN = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "L
 def page():
     page = PageFactory(slug="glucagonoma", title_en="Glucagonoma", title_cy="Glwcagonoma")
     SectionFactory(page=page, heading_en="Treatment", heading_cy="Triniaeth", body_en="<p>Surgery.</p>")
-    publish(page, "en")
+    publish_fixture(page, "en")
     return page
 
 
@@ -43,11 +44,11 @@ def test_publishing_shows_at_once(client, page):
         section.body_en = "<p>Surgery or octreotide.</p>"
         section.save()
     assert "octreotide" not in client.get("/en/glucagonoma/").content.decode()  # not published yet
-    publish(page, "en")
+    publish_fixture(page, "en")
     assert "Surgery or octreotide." in client.get("/en/glucagonoma/").content.decode()
     # The Welsh address fell back to English and was cached; publishing Welsh replaces it.
     assert "Glwcagonoma" not in client.get("/cy/glucagonoma/").content.decode()
-    publish(page, "cy")
+    publish_fixture(page, "cy")
     assert "Glwcagonoma" in client.get("/cy/glucagonoma/").content.decode()
 
 
@@ -56,8 +57,9 @@ def test_withdrawing_and_reconfirming_show_at_once(client, page):
 
     client.get("/en/glucagonoma/")
     reviewer = UserFactory(username="rhys", roles=[roles.CLINICAL_REVIEWER])
-    services.reconfirm(page=page, language="en", user=reviewer, next_review_due=datetime.date(2031, 1, 1))
-    assert '"2031-01-01"' in client.get("/en/glucagonoma/").content.decode()
+    due = datetime.date.today() + datetime.timedelta(days=1000)
+    services.reconfirm(page=page, language="en", user=reviewer, next_review_due=due)
+    assert f'"{due:%Y-%m-%d}"' in client.get("/en/glucagonoma/").content.decode()
     publisher = UserFactory(username="pat", roles=[roles.PUBLISHER])
     services.withdraw(page=page, user=publisher, reason="Safety alert")
     assert client.get("/en/glucagonoma/").status_code == 410
@@ -74,7 +76,7 @@ def test_the_cache_down_means_pages_from_the_database_and_a_warning(client, page
     response = client.get("/en/glucagonoma/")
     assert response.status_code == 200 and "Surgery." in response.content.decode()
     assert "Public page cache unavailable, serving from the database" in caplog.text
-    publish(page, "en")  # invalidating a cache that is down does not stop publishing
+    publish_fixture(page, "en")  # invalidating a cache that is down does not stop publishing
     assert "Could not invalidate the public page cache" in caplog.text
 
 
@@ -89,7 +91,7 @@ def test_a_real_redis_serves_pages_across_clients(client, page, settings):
     cache.clear()
     assert client.get("/en/glucagonoma/")["X-Cache"] == "miss"
     assert client.__class__().get("/en/glucagonoma/")["X-Cache"] == "hit"  # another client, same shared cache
-    publish(page, "en")
+    publish_fixture(page, "en")
     assert client.get("/en/glucagonoma/")["X-Cache"] == "miss"
     cache.clear()
 
@@ -145,7 +147,7 @@ def test_a_change_made_while_the_cache_was_unreachable_is_announced_when_it_is_b
         section = page.sections.get()
         section.body_en = "<p>Surgery or octreotide.</p>"
         section.save()
-    publish(page, "en")
+    publish_fixture(page, "en")
     assert "Could not invalidate the public page cache" in caplog.text
 
     settings.CACHES = up  # the same Redis, still holding the old page under the old generation
@@ -159,3 +161,56 @@ def test_no_page_stays_cached_longer_than_the_backstop(client, page, settings):
     settings.PUBLIC_CACHE_SECONDS = 0
     assert client.get("/en/glucagonoma/")["X-Cache"] == "miss"
     assert client.get("/en/glucagonoma/")["X-Cache"] == "miss"
+
+
+def test_a_page_cached_while_a_change_was_being_committed_is_not_served_after_it(
+    client, page, django_capture_on_commit_callbacks
+):
+    old = client.get("/en/glucagonoma/").content
+    with django_capture_on_commit_callbacks(execute=False) as committed:
+        with edited():
+            section = page.sections.get()
+            section.body_en = "<p>Surgery or octreotide.</p>"
+            section.save()
+        publish_fixture(page, "en")
+        # Meanwhile another server, still reading the committed (old) version, caches it
+        # under the generation the change started.
+        generation = cache.get(GENERATION_KEY)
+        cache.set(page_key(generation, "testserver", "/en/glucagonoma/"), (old, "text/html", "en"))
+    assert committed, "the change asked for nothing once committed"
+    for callback in committed:
+        callback()
+    assert "Surgery or octreotide." in client.get("/en/glucagonoma/").content.decode()
+
+
+def test_one_change_invalidates_the_cache_once(page, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as committed:
+        with edited():
+            page.title_cy = "Glwcagonoma"
+            page.save()
+        publish_fixture(page, "en", "cy")  # one transaction: two languages, their rebuilds
+    assert len(committed) == 1
+
+
+def test_another_process_sees_a_change_within_the_check_interval(client, page, settings):
+    settings.PUBLIC_CACHE_CHECK_SECONDS = 5
+    now = [0.0]
+    other = pages_cache.Process(clock=lambda: now[0])
+    with pages_cache.as_process(other):
+        assert "Surgery." in client.get("/en/glucagonoma/").content.decode()
+    with edited():
+        section = page.sections.get()
+        section.body_en = "<p>Surgery or octreotide.</p>"
+        section.save()
+    publish_fixture(page, "en")  # by this process
+    with pages_cache.as_process(other):
+        held = client.get("/en/glucagonoma/")
+        assert held["X-Cache"] == "hit" and "octreotide" not in held.content.decode()  # within the interval
+        now[0] += 5
+        assert "Surgery or octreotide." in client.get("/en/glucagonoma/").content.decode()
+
+
+def test_the_public_cache_can_be_switched_off(client, page, settings):
+    settings.PUBLIC_CACHE_ENABLED = False
+    assert client.get("/en/glucagonoma/").get("X-Cache") is None
+    assert client.get("/en/glucagonoma/").get("X-Cache") is None

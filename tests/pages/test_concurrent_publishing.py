@@ -12,7 +12,7 @@ from django.db import connection
 from pages import rendering
 from pages.models import LiveSnapshot
 from pages.publishing import compose
-from tests.factories import PageFactory, SectionFactory, edited, publish
+from tests.factories import PageFactory, SectionFactory, edited, publish_fixture
 
 pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent publishing needs PostgreSQL"),
@@ -26,13 +26,13 @@ def test_simultaneous_publishes_of_pages_that_show_each_other_stay_consistent():
         first, second = PageFactory(slug="insulinoma"), PageFactory(slug="glucagonoma")
         SectionFactory(page=first, body_en=f'<p>See <a href="page:{second.pk}">glucagonoma</a>.</p>')
         SectionFactory(page=second, body_en=f'<p>See <a href="page:{first.pk}">insulinoma</a>.</p>')
-    publish(first, "en")
-    publish(second, "en")
+    publish_fixture(first, "en")
+    publish_fixture(second, "en")
 
     def publish_version(page, number, barrier, failures):
         try:
             barrier.wait(timeout=10)
-            publish(page, "en")
+            publish_fixture(page, "en")
         except Exception as error:  # reported below, in the test's thread
             failures.append(f"{page.slug} {number}: {type(error).__name__}: {error}")
         finally:

@@ -6,8 +6,10 @@ import re
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils.formats import date_format
 
 from pages.models import LiveSnapshot, Page, Section
+from review.services import default_review_dates
 from tests.factories import edited
 
 pytestmark = pytest.mark.django_db
@@ -42,8 +44,11 @@ def test_glucagonoma_is_live_in_english_with_all_its_sections(client, demo_conte
     headings = re.findall(r'<h2 id="[^"]+">([^<]+)</h2>', html)
     for heading in ("Symptoms", "Diagnosis", "Treatment", "Follow up", "Survival", "Coping"):
         assert heading in headings
-    assert 'Last reviewed: <time datetime="2025-03-11">11 Mar 2025</time>' in html
-    assert 'Next review due: <time datetime="2028-03-11">11 Mar 2028</time>' in html
+    # Signed off through the workflow when loaded, with the page's three-year review cycle.
+    reviewed, due = default_review_dates(Page.objects.get(path=GLUCAGONOMA))
+    assert f'Last reviewed: <time datetime="{reviewed:%Y-%m-%d}">{date_format(reviewed, "j M Y")}</time>' in html
+    assert f'Next review due: <time datetime="{due:%Y-%m-%d}">{date_format(due, "j M Y")}</time>' in html
+    assert "Sample Reviewer (demonstration data)" in html
     # Glossary terms the copy had lost are back, with their definitions.
     assert '<a class="term" href="#term-digestive-system">digestive system</a>' in html
     assert '<dt id="term-biopsy"><dfn>' in html

@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ElementTree
 import pytest
 
 from pages.publishing import withdraw
-from tests.factories import PageFactory, SectionFactory, edited, publish
+from tests.factories import PageFactory, SectionFactory, edited, publish_fixture
 
 pytestmark = pytest.mark.django_db
 
@@ -26,9 +26,9 @@ def pages():
         recalled = PageFactory(slug="recalled", title_en="Recalled")
         SectionFactory(page=recalled, heading_en="Old", body_en="<p>Old advice.</p>")
         PageFactory(slug="draft", title_en="Never published")
-    publish(topic, "en", "cy")
-    publish(page, "en")
-    publish(recalled, "en")
+    publish_fixture(topic, "en", "cy")
+    publish_fixture(page, "en")
+    publish_fixture(recalled, "en")
     withdraw(page=recalled, reason="Safety alert.")
     return topic, page
 
@@ -64,7 +64,7 @@ def test_the_sitemap_follows_publishing(client, pages):
         section = page.sections.get()
         section.heading_cy = "Triniaeth"
         section.save()
-    publish(page, "cy")
+    publish_fixture(page, "cy")
     assert f"{SITE}/cy/nets/glucagonoma/" in sitemap(client)
 
 

@@ -11,7 +11,7 @@ from pages import history
 from pages.models import Page, PageRevision, RevisionRequired, Section
 from review import roles
 from tests.admin_forms import change_form, save_in_admin
-from tests.factories import PageFactory, SectionFactory, UserFactory, edited, publish
+from tests.factories import PageFactory, SectionFactory, UserFactory, edited, publish_fixture
 
 pytestmark = pytest.mark.django_db
 
@@ -98,7 +98,7 @@ def test_a_revision_without_a_comment_is_refused_by_the_service():
 
 
 def test_history_lists_revisions_newest_first_with_author_comment_languages_and_live_marks(client, editor, glucagonoma):
-    publish(glucagonoma, "en", "cy")
+    publish_fixture(glucagonoma, "en", "cy")
     save_in_admin(client, glucagonoma, **{"sections-0-body_cy": "<p>Cosi ar y croen.</p>"}, change_comment="Welsh fix.")
     html = client.get(f"/admin/pages/page/{glucagonoma.pk}/history/").content.decode()
     rows = re.findall(r"<tr>\s*<th scope=\"row\">(\d+)</th>(.*?)</tr>", html, re.S)
@@ -155,7 +155,7 @@ def test_compare_spells_out_links_terms_and_superscripts(client, editor, glucago
 
 
 def test_revert_restores_sections_as_a_new_revision_and_leaves_live_alone(client, editor, glucagonoma):
-    publish(glucagonoma, "en")
+    publish_fixture(glucagonoma, "en")
     public_before = client.get("/en/glucagonoma/").content
     save_in_admin(client, glucagonoma, title_en="Glucagonoma (rewritten)")
     with edited():
@@ -229,7 +229,7 @@ def test_history_is_append_only_in_the_admin(client, editor, glucagonoma):
 
 
 def test_publishing_records_the_revision_that_went_live(glucagonoma):
-    [snapshot] = publish(glucagonoma, "en")
+    [snapshot] = publish_fixture(glucagonoma, "en")
     latest = PageRevision.objects.filter(page=glucagonoma).first()
     assert snapshot.revision == latest
     assert list(glucagonoma.publications.values_list("language", "revision")) == [("en", latest.pk)]
@@ -247,7 +247,7 @@ def test_history_list_costs_the_same_queries_however_long_it_is(client, editor, 
         with edited(comment=f"Edit {number}"):
             page.summary_en = f"Summary {number}"
             page.save()
-    publish(page, "en")
+    publish_fixture(page, "en")
     client.get(f"/admin/pages/page/{page.pk}/history/")  # warm the content-type cache
     with django_assert_num_queries(HISTORY_QUERIES):
         response = client.get(f"/admin/pages/page/{page.pk}/history/")

@@ -18,8 +18,8 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 from pages import cache
 from pages.models import Page, Section
-from pages.publishing import NotTranslated, publish_page
-from tests.factories import edited
+from pages.publishing import NotTranslated
+from tests.factories import edited, publish_fixture
 
 LANGUAGES = ("en", "cy")
 TOKEN = re.compile(r"tok\d+")
@@ -94,9 +94,9 @@ class PublishingMachine(RuleBasedStateMachine):
     def publish(self, languages):
         expected = self.expected_publication(languages)
         try:
-            publish_page(
-                page=self.page,
-                languages=sorted(languages),
+            publish_fixture(
+                self.page,
+                *sorted(languages),
                 last_reviewed=datetime.date(2025, 3, 11),
                 next_review_due=datetime.date(2028, 3, 11),
                 signed_off_by="Dr Reviewer",

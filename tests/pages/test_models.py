@@ -3,8 +3,9 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from pages.models import Page, Section
-from tests.factories import PageFactory, SectionFactory, edited, publish
+from pages import moves
+from pages.models import MoveRequired, Page, Section
+from tests.factories import PageFactory, SectionFactory, edited, publish_fixture
 
 pytestmark = pytest.mark.django_db
 
@@ -19,11 +20,19 @@ def test_moving_a_page_moves_its_descendants():
     top = PageFactory(slug="a")
     middle = PageFactory(slug="b", parent=top)
     leaf = PageFactory(slug="c", parent=middle)
-    middle.slug = "renamed"
     with edited():
-        middle.save()
+        moves.move_page(page=middle, parent=top, slug="renamed", position=0)
     leaf.refresh_from_db()
     assert leaf.path == "a/renamed/c"
+
+
+def test_saving_a_page_never_moves_it():
+    top = PageFactory(slug="a")
+    middle = PageFactory(slug="b", parent=top)
+    middle.slug = "renamed"
+    with edited(), pytest.raises(MoveRequired):
+        middle.save()
+    assert Page.objects.get(pk=middle.pk).path == "a/b"
 
 
 def test_a_page_cannot_be_placed_inside_itself():
@@ -98,7 +107,7 @@ def test_every_save_sanitises_even_without_validation():
 
 def test_a_live_page_cannot_be_deleted_by_accident():
     page = PageFactory()
-    publish(page)
+    publish_fixture(page)
     from django.db.models import ProtectedError
 
     with pytest.raises(ProtectedError):

@@ -9,7 +9,7 @@ from django.core.management import call_command
 from pages import rendering
 from pages.models import LiveSnapshot
 from pages.publishing import withdraw
-from tests.factories import PageFactory, SectionFactory, publish
+from tests.factories import PageFactory, SectionFactory, publish_fixture
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +19,7 @@ def page():
     page = PageFactory(slug="glucagonoma", title_en="Glucagonoma", title_cy="Glwcagonoma")
     SectionFactory(page=page, heading_en="Treatment", heading_cy="Triniaeth", body_en="<p>Surgery.</p>",
                    body_cy="<p>Llawdriniaeth.</p>")  # fmt: skip
-    publish(page, "en")
+    publish_fixture(page, "en")
     return page
 
 
@@ -33,7 +33,7 @@ def test_the_stored_rendering_is_what_readers_get_for_one_query(client, page, dj
 
 def test_another_language_going_live_renders_the_switcher_again(client, page):
     assert 'hreflang="cy"' not in LiveSnapshot.objects.get(page=page, language="en").html
-    publish(page, "cy")
+    publish_fixture(page, "cy")
     english = LiveSnapshot.objects.get(page=page, language="en").html
     assert '<link rel="alternate" hreflang="cy" href="http://127.0.0.1:8000/cy/glucagonoma/">' in english
     assert 'hreflang="cy"' in client.get("/en/glucagonoma/").content.decode().split("</main>")[0]

@@ -9,7 +9,7 @@ from django.db import connection
 
 from pages.models import Page
 from pages.publishing import withdraw
-from tests.factories import PageFactory, SectionFactory, edited, publish
+from tests.factories import PageFactory, SectionFactory, edited, publish_fixture
 
 pytestmark = pytest.mark.django_db
 
@@ -27,9 +27,9 @@ def site():
                        body_en="<p>Surgery, or octreotide injections when 2 &lt; 3 tumours remain.</p>")  # fmt: skip
         recalled = PageFactory(slug="lanreotide-old", title_en="Lanreotide (old advice)")
         SectionFactory(page=recalled, heading_en="Dose", body_en="<p>An octreotide alternative.</p>")
-    publish(octreotide, "en", "cy")
-    publish(glucagonoma, "en")
-    publish(recalled, "en")
+    publish_fixture(octreotide, "en", "cy")
+    publish_fixture(glucagonoma, "en")
+    publish_fixture(recalled, "en")
     withdraw(page=recalled, reason="Superseded.")
     return octreotide, glucagonoma
 
@@ -76,7 +76,7 @@ def test_excerpts_are_escaped_and_only_the_words_found_are_marked(client):
         # Text that looks like markup, and the control characters the search marks its finds with.
         SectionFactory(page=page, heading_en="Note", body_en="<p>Type &lt;img src=x onerror=alert(1)&gt; "
                        "then \x02somatostatin\x03 analogues.</p>")  # fmt: skip
-    publish(page, "en")
+    publish_fixture(page, "en")
     _titles, html = results(client, "en", "analogues")
     assert "<img" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
     assert html.count("<mark>") == html.count("</mark>") == 1

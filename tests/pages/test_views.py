@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from tests.factories import PageFactory, SectionFactory, publish
+from tests.factories import PageFactory, SectionFactory, publish_fixture
 
 pytestmark = pytest.mark.django_db
 
@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def glucagonoma():
     parent = PageFactory(slug="nets", title_en="Neuroendocrine cancer", title_cy="Canser niwroendocrin")
-    publish(parent, "en", "cy")
+    publish_fixture(parent, "en", "cy")
     page = PageFactory(
         slug="glucagonoma",
         parent=parent,
@@ -38,7 +38,7 @@ def glucagonoma():
         body_en="<p>Surgery.</p>",
         body_cy="<p>Llawdriniaeth.</p>",
     )
-    publish(page, "en", "cy", "ar")
+    publish_fixture(page, "en", "cy", "ar")
     return page
 
 
@@ -88,7 +88,7 @@ def test_language_switcher_lists_only_live_languages(client, glucagonoma):
 def test_welsh_page_falls_back_to_english_with_notice(client):
     page = PageFactory(slug="tests", title_en="Tests")
     SectionFactory(page=page, heading_en="Blood tests", body_en="<p>Blood.</p>")
-    publish(page, "en")
+    publish_fixture(page, "en")
     response = client.get("/cy/tests/")
     html = response.content.decode()
     assert response.status_code == 200
@@ -151,7 +151,7 @@ def test_public_page_costs_one_query_whatever_its_size(client, django_assert_num
     page = PageFactory(slug="big", title_en="Big", title_cy="Mawr")
     for number in range(sections):
         SectionFactory(page=page, heading_en=f"Part {number}", body_en=f"<p>Text {number}.</p>")
-    publish(page, "en", "cy")
+    publish_fixture(page, "en", "cy")
     with django_assert_num_queries(1):
         response = client.get("/cy/big/")
     assert response.content.decode().count("<section ") == sections
@@ -164,3 +164,13 @@ def test_home_costs_one_query(client, glucagonoma, django_assert_num_queries):
 
 def test_public_pages_answer_only_safe_methods(client, glucagonoma):
     assert client.post("/en/nets/glucagonoma/").status_code == 405
+
+
+def test_a_page_live_only_in_a_language_that_is_neither_the_readers_nor_the_source_is_not_shown(client):
+    page = PageFactory(slug="welsh-only", title_en="Welsh only", title_cy="Cymraeg yn unig")
+    SectionFactory(page=page, heading_en="Intro", heading_cy="Cyflwyniad", body_cy="<p>Testun Cymraeg.</p>")
+    publish_fixture(page, "cy")
+    assert client.get("/cy/welsh-only/").status_code == 200
+    for language in ("ar", "en"):
+        response = client.get(f"/{language}/welsh-only/")
+        assert response.status_code == 404 and "Testun Cymraeg" not in response.content.decode()

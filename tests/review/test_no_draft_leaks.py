@@ -87,6 +87,14 @@ def draft(settings) -> Draft:
         services.approve(request=review, user=reviewer)
         services.publish(request=review, user=publisher)
 
+    # A live page a publisher moved, so that its old address redirects.
+    with edited("Another page", user=editor):
+        moved = PageFactory(slug="potassium", title_en="Potassium")
+    for review in services.submit(page=moved, languages=["en"], user=editor, comment="New page."):
+        services.approve(request=review, user=reviewer)
+        services.publish(request=review, user=publisher)
+    services.move(page=moved, parent=None, slug="potassium-levels", position=1, user=publisher, comment="Clearer.")
+
     # Revision 2, by the editor: the marker everywhere, in both languages.
     with edited("Updated advice", user=editor):
         for code in ("en", "cy"):

@@ -15,7 +15,7 @@ from django.db import connection
 from pages.models import LiveSnapshot, Page
 from review import reminders, roles
 from review.models import Profile, Reminder
-from tests.factories import PageFactory, UserFactory, publish
+from tests.factories import PageFactory, UserFactory, publish_fixture
 
 pytestmark = pytest.mark.django_db
 
@@ -42,7 +42,7 @@ def remind(*options) -> str:
 
 def live_page(slug, owner=None, due=DUE, languages=("en",), **titles):
     page = PageFactory(slug=slug, owner=owner, title_en=titles.get("title_en", slug.title()), **titles)
-    publish(page, *languages, last_reviewed=due.replace(year=due.year - 3), next_review_due=due)
+    publish_fixture(page, *languages, last_reviewed=due.replace(year=due.year - 3), next_review_due=due)
     return page
 
 
@@ -302,7 +302,7 @@ def test_each_language_has_its_own_review_dates_and_the_page_shows_those_read(cl
     page = live_page(
         "glucagonoma", owner=UserFactory(username="olwen"), due=datetime.date(2028, 3, 11), title_cy="Glwcagonoma"
     )
-    publish(page, "cy", last_reviewed=datetime.date(2026, 6, 1), next_review_due=datetime.date(2029, 6, 1))
+    publish_fixture(page, "cy", last_reviewed=datetime.date(2026, 6, 1), next_review_due=datetime.date(2029, 6, 1))
     english = client.get("/en/glucagonoma/").content.decode()
     welsh = client.get("/cy/glucagonoma/").content.decode()
     arabic = client.get("/ar/glucagonoma/").content.decode()  # not translated: reads the English version

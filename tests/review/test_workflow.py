@@ -8,97 +8,26 @@ import io
 import re
 
 import pytest
-import time_machine
 from django.core import mail
 from django.core.management import CommandError, call_command
 
 from pages.models import LiveSnapshot
 from review import roles, services
 from review.models import Notification, Profile, ReviewRequest, State, Transition
-from tests.admin_forms import save_in_admin
-from tests.factories import PageFactory, SectionFactory, UserFactory, edited, publish
+from tests.factories import PageFactory, UserFactory, edited, publish_fixture
+from tests.review.steps import (
+    TODAY,
+    approve,
+    as_user,
+    edit,
+    messages_of,
+    open_request,
+    public_text,
+    publish_in_admin,
+    submit,
+)
 
-pytestmark = pytest.mark.django_db
-
-TODAY = datetime.date(2026, 11, 25)
-
-
-@pytest.fixture(autouse=True)
-def _fixed_day():
-    with time_machine.travel(datetime.datetime(2026, 11, 25, 10, 0, tzinfo=datetime.UTC), tick=True):
-        yield
-
-
-@pytest.fixture
-def people():
-    return {
-        "editor": UserFactory(username="eleri", first_name="Eleri", last_name="Jones", roles=[roles.EDITOR]),
-        "editor2": UserFactory(username="owain", roles=[roles.EDITOR]),
-        "reviewer": UserFactory(
-            username="rhys", first_name="Dr Rhys", last_name="Evans", roles=[roles.CLINICAL_REVIEWER]
-        ),
-        "editing_reviewer": UserFactory(username="sian", roles=[roles.EDITOR, roles.CLINICAL_REVIEWER]),
-        "publisher": UserFactory(username="pat", roles=[roles.PUBLISHER]),
-        "nobody": UserFactory(username="nobody"),
-        "superuser": UserFactory(username="root", is_superuser=True),
-    }
-
-
-@pytest.fixture
-def page():
-    page = PageFactory(slug="glucagonoma", title_en="Glucagonoma", title_cy="Glwcagonoma", summary_en="Rare.")
-    SectionFactory(page=page, heading_en="Treatment", heading_cy="Triniaeth", body_en="<p>Surgery.</p>",
-                   body_cy="<p>Llawdriniaeth.</p>")  # fmt: skip
-    return page
-
-
-def as_user(client, user):
-    client.force_login(user)
-    return client
-
-
-def edit(client, user, page, **changes):
-    """Save ``page`` through the admin as ``user``."""
-    page.refresh_from_db()
-    return save_in_admin(as_user(client, user), page, **changes)
-
-
-def submit(client, user, page, *languages, status=302):
-    response = as_user(client, user).post(
-        f"/admin/pages/page/{page.pk}/workflow/submit/", {"languages": list(languages), "comment": "Please check."}
-    )
-    assert response.status_code == status
-    return response
-
-
-def open_request(page, language="en"):
-    return ReviewRequest.objects.filter(page=page, language=language).order_by("-pk").first()
-
-
-def approve(client, user, review, status=302, **dates):
-    data = {"last_reviewed": dates.get("last_reviewed", TODAY), "next_review_due": dates.get("next_review_due", "")}
-    data |= {"comment": dates.get("comment", "Clinically accurate."), "approve": "1"}
-    if not data["next_review_due"]:
-        data["next_review_due"] = datetime.date(2029, 11, 25)
-    response = as_user(client, user).post(f"/admin/pages/page/{review.page_id}/workflow/review/{review.pk}/", data)
-    assert response.status_code == status, response.content.decode()[:3000]
-    return response
-
-
-def publish_in_admin(client, user, review, status=302):
-    response = as_user(client, user).post(f"/admin/pages/page/{review.page_id}/workflow/publish/{review.pk}/")
-    assert response.status_code == status
-    return response
-
-
-def public_text(client, language, path="glucagonoma"):
-    client.logout()
-    return client.get(f"/{language}/{path}/").content.decode()
-
-
-def messages_of(response) -> list[str]:
-    """The messages of this response (earlier, unread ones first)."""
-    return [str(m) for m in response.wsgi_request._messages]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fixed_day")]
 
 
 def test_a_change_goes_from_draft_to_live_through_every_step(client, people, page):
@@ -212,7 +141,7 @@ def test_superusers_are_no_back_door_around_four_eyes(client, people, page):
 
 
 def test_four_eyes_counts_only_changes_to_that_language_since_it_was_last_live(client, people, page):
-    publish(page, "en", "cy")
+    publish_fixture(page, "en", "cy")
     edit(client, people["editing_reviewer"], page, title_cy="Glwcagonoma (newydd)")
     edit(client, people["editor"], page, title_en="Glucagonoma (new)")
     submit(client, people["editor"], page, "en", "cy")
@@ -254,14 +183,19 @@ def test_review_dates_default_to_the_pages_interval_and_are_validated(client, pe
         ({"last_reviewed": "2027-01-01", "next_review_due": "2028-01-01"}, "cannot be in the future"),
         ({"last_reviewed": "2026-11-20", "next_review_due": "2026-11-20"}, "must come after"),
         ({"next_review_due": "25/11/2029"}, "Enter a valid date"),
+        # Defect: 31 Dec 9999 and 1 Jan 1990 were accepted and published.
+        ({"last_reviewed": "2026-11-25", "next_review_due": "9999-12-31"}, "at most 12 months after this review"),
+        ({"last_reviewed": "2026-11-25", "next_review_due": "2027-11-26"}, "at most 12 months after this review"),
+        ({"last_reviewed": "1990-01-01", "next_review_due": "2026-12-01"}, "before the wording it signs off"),
+        ({"last_reviewed": "2026-11-24", "next_review_due": "2027-05-20"}, "before the wording it signs off"),
     ]:
         response = approve(client, people["reviewer"], review, status=400, **dates)
         assert error in response.content.decode()
         assert open_request(page).state == State.IN_REVIEW
 
-    approve(client, people["reviewer"], review, last_reviewed="2026-11-20", next_review_due="2027-05-20")
+    approve(client, people["reviewer"], review, last_reviewed="2026-11-25", next_review_due="2027-05-20")
     review.refresh_from_db()
-    assert (review.last_reviewed, review.next_review_due) == (datetime.date(2026, 11, 20), datetime.date(2027, 5, 20))
+    assert (review.last_reviewed, review.next_review_due) == (datetime.date(2026, 11, 25), datetime.date(2027, 5, 20))
 
 
 def test_requesting_changes_needs_a_comment_and_tells_the_author(
@@ -295,7 +229,7 @@ def test_requesting_changes_needs_a_comment_and_tells_the_author(
 
 
 def test_submitting_refuses_what_cannot_be_reviewed(client, people, page):
-    publish(page, "en")
+    publish_fixture(page, "en")
     response = submit(client, people["editor"], page, "en")
     assert "is not newer than the live" in messages_of(response)[-1]
     response = submit(client, people["editor"], page, "ar")
@@ -306,7 +240,7 @@ def test_submitting_refuses_what_cannot_be_reviewed(client, people, page):
 
 
 def test_nothing_changed_in_a_language_is_not_sent_for_review(client, people, page):
-    publish(page, "en", "cy")
+    publish_fixture(page, "en", "cy")
     edit(client, people["editor"], page, title_en="Glucagonoma (new)")
     response = submit(client, people["editor"], page, "cy")
     assert "Nothing in the Cymraeg wording has changed" in messages_of(response)[-1]
@@ -314,7 +248,7 @@ def test_nothing_changed_in_a_language_is_not_sent_for_review(client, people, pa
 
 
 def test_reviewed_no_change_needed_renews_dates_only(client, people, page):
-    publish(page, "en", last_reviewed=datetime.date(2023, 11, 1), next_review_due=datetime.date(2026, 11, 1))
+    publish_fixture(page, "en", last_reviewed=datetime.date(2023, 11, 1), next_review_due=datetime.date(2026, 11, 1))
     before = LiveSnapshot.objects.get(page=page, language="en")
     edit(client, people["editor"], page, title_en="Glucagonoma, unreviewed draft")
     url = f"/admin/pages/page/{page.pk}/workflow/reconfirm/en/"
@@ -339,7 +273,7 @@ def test_reviewed_no_change_needed_renews_dates_only(client, people, page):
 
 
 def test_a_publisher_withdraws_a_page_and_its_address_answers_410(client, people, page):
-    publish(page, "en", "cy")
+    publish_fixture(page, "en", "cy")
     url = f"/admin/pages/page/{page.pk}/workflow/withdraw/"
     assert as_user(client, people["reviewer"]).post(url, {"reason": "Recall"}).status_code == 403
     response = as_user(client, people["publisher"]).post(url, {"reason": ""})
@@ -360,7 +294,7 @@ def test_a_publisher_withdraws_a_page_and_its_address_answers_410(client, people
 
 
 def test_a_withdrawn_page_comes_back_only_through_a_new_sign_off(client, people, page):
-    publish(page, "en")
+    publish_fixture(page, "en")
     services.withdraw(page=page, user=people["publisher"], reason="Recall")
     edit(client, people["editor"], page, summary_en="Corrected after the recall.")
     submit(client, people["editor"], page, "en")
@@ -401,7 +335,7 @@ def test_publishing_an_older_approval_after_a_newer_one_went_live_is_refused(cli
 
 
 def test_the_review_screen_shows_the_diff_against_live_and_a_never_cached_preview(client, people, page):
-    publish(page, "en", "cy")
+    publish_fixture(page, "en", "cy")
     edit(client, people["editor"], page, title_cy="Glwcagonoma prin")
     submit(client, people["editor"], page, "cy")
     review = open_request(page, "cy")

@@ -1,8 +1,8 @@
-import datetime
 import json
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
@@ -10,10 +10,15 @@ from modeltranslation.utils import build_localized_fieldname
 
 from pages import history, languages
 from pages.models import Page, Section
-from pages.publishing import PublishingError, publish_page
+from pages.publishing import PublishingError
 
 DEMO_FILE = Path(__file__).resolve().parents[2] / "demo" / "content.json"
-DEMO_REVIEWER = "Sample Reviewer (demonstration data)"
+# Who submits, signs off and publishes the sample pages: accounts with no password.
+SAMPLE_ACCOUNTS = [
+    ("sample-editor", "Sample Editor", "(demonstration data)", "Editor"),
+    ("sample-reviewer", "Sample Reviewer", "(demonstration data)", "Clinical reviewer"),
+    ("sample-publisher", "Sample Publisher", "(demonstration data)", "Publisher"),
+]
 
 
 class Command(BaseCommand):
@@ -93,16 +98,36 @@ class Command(BaseCommand):
         return created
 
     def publish(self, created: list[tuple[Page, dict]]) -> None:
+        """Put the sample pages live the only way wording goes live: submitted, signed off
+        and published, by sample accounts that no one can sign in with."""
+        from review import services  # the workflow builds on this app
+
+        editor, reviewer, publisher = (self.sample_account(*account) for account in SAMPLE_ACCOUNTS)
+        source = languages.source()
         for page, entry in created:
-            if publish := entry.get("publish"):
-                publish_page(
-                    page=page,
-                    languages=publish["languages"],
-                    last_reviewed=datetime.date.fromisoformat(publish["last_reviewed"]),
-                    next_review_due=datetime.date.fromisoformat(publish["next_review_due"]),
-                    signed_off_by=DEMO_REVIEWER,
-                )
-                self.stdout.write(f"  published {', '.join(publish['languages'])}: {page.path}")
+            if not (publish := entry.get("publish")):
+                continue
+            # The source language first: the others fall back on its live wording.
+            for code in sorted(publish["languages"], key=lambda code: code != source):
+                try:
+                    (request,) = services.submit(page=page, languages=[code], user=editor, comment="Sample content")
+                    services.approve(request=request, user=reviewer, comment="Sample content")
+                    services.publish(request=request, user=publisher)
+                except services.WorkflowError as error:
+                    raise CommandError(
+                        f"{page.path} [{code}] could not be published; nothing was loaded. {error}"
+                    ) from None
+            self.stdout.write(f"  published {', '.join(publish['languages'])}: {page.path}")
+
+    def sample_account(self, username: str, first_name: str, last_name: str, role: str):
+        user, _created = get_user_model().objects.get_or_create(
+            username=username, defaults={"first_name": first_name, "last_name": last_name}
+        )
+        if _created:
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
+        user.groups.add(Group.objects.get(name=role))
+        return user
 
     def set_translations(self, obj, data: dict, fields: tuple[str, ...], where: str) -> None:
         for field in fields:
