@@ -28,9 +28,49 @@ def test_production_settings_pass_the_deploy_checks():
         SECRET_KEY="a-long-random-production-secret-" + "x" * 40,
         ALLOWED_HOSTS="patient-info.example.org",
         SITE_URL="https://patient-info.example.org",
+        REDIS_URL="redis://127.0.0.1:6379/15",
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+PRODUCTION = {
+    "DJANGO_SETTINGS_MODULE": "config.production",
+    "SECRET_KEY": "a-long-random-production-secret-" + "x" * 40,
+    "ALLOWED_HOSTS": "patient-info.example.org",
+    "SITE_URL": "https://patient-info.example.org",
+}
+
+
+def test_production_refuses_to_start_without_a_shared_cache():
+    # Defect: with no REDIS_URL each process kept its own cache, and a recall went on being served.
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
+    assert result.returncode != 0
+    assert "REDIS_URL must be set in production" in result.stderr
+
+
+def test_production_may_run_without_the_public_cache_when_told_so():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION, PUBLIC_CACHE="off")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_cache_of_each_process_own_is_a_system_check_error_when_debug_is_off():
+    script = (
+        "from django.conf import settings; from django.core import checks; "
+        "settings.CACHES['default']['BACKEND'] = 'django.core.cache.backends.locmem.LocMemCache'; "
+        "print(sorted(m.id for m in checks.run_checks()))"
+    )
+    result = manage("shell", "--no-imports", "-c", script, **PRODUCTION, REDIS_URL="redis://127.0.0.1:6379/15")
+    assert result.returncode == 0, result.stderr
+    assert "pages.E001" in result.stdout
+    result = manage("shell", "--no-imports", "-c", script, DJANGO_SETTINGS_MODULE="config.settings")
+    assert "pages.W001" in result.stdout and "pages.E001" not in result.stdout
+
+
+def test_without_redis_the_processes_of_one_machine_share_a_directory():
+    script = "from django.core.cache import caches; print(type(caches['default']).__name__)"
+    result = manage("shell", "--no-imports", "-c", script, DJANGO_SETTINGS_MODULE="config.settings")
+    assert result.stdout.split() == ["FileBasedCache"], result.stderr
 
 
 def test_secret_key_is_required_when_debug_is_off():
@@ -73,6 +113,7 @@ def test_production_requires_two_factor_sign_in_for_reviewers_and_publishers():
         DJANGO_SETTINGS_MODULE="config.production",
         SECRET_KEY="a-long-random-production-secret-" + "x" * 40,
         SITE_URL="https://patient-info.example.org",
+        REDIS_URL="redis://127.0.0.1:6379/15",
     )
     assert result.stdout.strip().splitlines()[-1] == "True", result.stderr
 

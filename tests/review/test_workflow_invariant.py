@@ -4,16 +4,19 @@ and never a word nobody approved.
 
 Random editors write fresh tokens (``tok17``) into two pages (a topic and a page
 under it) in three languages; random people, with or without the right role,
-submit, approve, send back, publish, re-confirm and withdraw. A model of the
-working copy, its revisions and the requests predicts what each step must do or
-why it must be refused; a refused step must change nothing. After every step the
-review requests, the live snapshots and what they render are checked against the
-model, and now and then so are the public pages themselves.
+submit, approve, send back, publish, re-confirm, withdraw, and move or rename the
+pages. A model of the working copy, its revisions, the requests and the tree
+predicts what each step must do or why it must be refused; a refused step must
+change nothing. After every step the review requests, the live snapshots, their
+addresses and what they render are checked against the model, and now and then so
+are the public pages themselves, old addresses included, read through this app
+server and through another one (another process's memory of pages).
 """
 
 import copy
 import itertools
 import re
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 import pytest
@@ -27,7 +30,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from pages import cache, history
-from pages.models import LiveSnapshot, Page, PageRevision, Publication, Section
+from pages.models import LiveSnapshot, Page, PageRevision, Publication, Redirect, Section
 from review import roles, services
 from review.models import Notification, ReviewRequest, State, Transition
 from tests.factories import UserFactory
@@ -52,6 +55,7 @@ PEOPLE = {
 # The role that grants each permission (review/migrations/0003_workflow_permissions.py).
 GRANTED_BY = {
     "submit_for_review": roles.EDITOR,
+    "change_page": roles.EDITOR,
     "sign_off": roles.CLINICAL_REVIEWER,
     "publish": roles.PUBLISHER,
     "withdraw": roles.PUBLISHER,
@@ -146,6 +150,8 @@ class Revision:
 class Live:
     wording: dict
     revision: int
+    authors: set[str]  # who wrote the changes it brought: none of them may re-confirm it
+    approved_by: str | None
     withdrawn: bool = False
 
 
@@ -156,6 +162,8 @@ class PageModel:
     revisions: dict[int, Revision] = field(default_factory=dict)
     live: dict[str, Live] = field(default_factory=dict)  # every snapshot, withdrawn or not
     last_published: dict[str, int] = field(default_factory=dict)  # language -> revision number
+    slug: str = ""
+    old_paths: set[str] = field(default_factory=set)  # addresses it had while it had a snapshot
 
     def live_in(self, language: str) -> Live | None:
         live = self.live.get(language)
@@ -185,6 +193,7 @@ STEPS = {
     "publish": 2,
     "reconfirm": 1,
     "withdraw": 1,
+    "move": 1,
     "act_out_of_turn": 2,
     "read_public_pages": 1,
 }
@@ -199,6 +208,9 @@ class SignOffWorkflow(RuleBasedStateMachine):
         cache.clear()
         self.counter = itertools.count()
         self.client = Client()
+        # Another app server: its own memory of pages, and a clock this machine moves on.
+        self.elsewhere_clock = 0.0
+        self.elsewhere = cache.Process(clock=lambda: self.elsewhere_clock)
         # No password: hashing one per person per example would take most of the run.
         self.users = {
             name: UserFactory(username=name, roles=list(held), password=None) for name, held in PEOPLE.items()
@@ -261,7 +273,7 @@ class SignOffWorkflow(RuleBasedStateMachine):
             )
             for position, translated in enumerate((("en", "cy"), ("en",))):
                 self.new_section(page, draft, position, translated, author=None)
-        model = PageModel(page=page, draft=draft)
+        model = PageModel(page=page, draft=draft, slug=slug)
         model.revisions[1] = Revision(None, copy.deepcopy(draft), set(), True)
         return model
 
@@ -276,14 +288,14 @@ class SignOffWorkflow(RuleBasedStateMachine):
         )
         draft.sections[section.pk] = {"position": position, "heading": heading, "body": body}
 
-    def record_edit(self, model: PageModel, author: str, before: Draft) -> None:
+    def record_edit(self, model: PageModel, author: str, before: Draft, *, moved: bool = False) -> None:
         """Each edit is one revision of its page, noting the languages and structure it changed."""
         latest = PageRevision.objects.filter(page=model.page).order_by("-number").first()
         number = max(model.revisions) + 1
         assert latest.number == number, "an edit must write exactly one revision of its page"
         ids = [[pk for pk, _section in draft.ordered()] for draft in (before, model.draft)]
         revision = Revision(
-            author, copy.deepcopy(model.draft), changed_languages(before, model.draft), ids[0] != ids[1]
+            author, copy.deepcopy(model.draft), changed_languages(before, model.draft), moved or ids[0] != ids[1]
         )
         assert set(latest.languages) == revision.languages, "the revision misreports the languages it changed"
         assert latest.structure_changed == revision.structure_changed
@@ -351,6 +363,14 @@ class SignOffWorkflow(RuleBasedStateMachine):
     def in_state(self, *states) -> list[int]:
         return sorted(pk for pk, request in self.requests.items() if request.state in states)
 
+    def path(self, page: int) -> str:
+        return self.pages[0].slug if page == 0 else f"{self.pages[0].slug}/{self.pages[1].slug}"
+
+    def has_public_place(self, page: int) -> bool:
+        """The page, or a page below it (the sub-page is below the topic), has had a snapshot."""
+        below = [0, 1] if page == 0 else [1]
+        return any(self.pages[index].live for index in below)
+
     def live_versions(self) -> list[tuple[int, str]]:
         return [(page, code) for page, model in enumerate(self.pages) for code in LANGUAGES if model.live_in(code)]
 
@@ -384,10 +404,17 @@ class SignOffWorkflow(RuleBasedStateMachine):
         page = data.draw(st.sampled_from(sorted({page for page, _code in self.live_versions()})), label="page")
         self.withdraw_as(self.someone(data, "withdraw"), page, "The dose in section 2 is wrong.")
 
+    def move(self, data):
+        """Rename a page (perhaps changing its position too), which moves the sub-page as well."""
+        page = data.draw(st.sampled_from([0, 1]), label="page")
+        person = data.draw(st.sampled_from(list(PEOPLE)), label="person")
+        self.move_as(data, person, page)
+
     def act_out_of_turn(self, data):
         """Anyone, on anything, in any state, perhaps without saying why: refused unless the model says otherwise."""
         step = data.draw(
-            st.sampled_from(["submit", "approve", "request changes", "publish", "reconfirm", "withdraw"]), label="does"
+            st.sampled_from(["submit", "approve", "request changes", "publish", "reconfirm", "withdraw", "move"]),
+            label="does",
         )
         person = data.draw(st.sampled_from(list(PEOPLE)), label="person")
         page = data.draw(st.sampled_from([0, 1]), label="page")
@@ -399,6 +426,8 @@ class SignOffWorkflow(RuleBasedStateMachine):
             self.submit_as(person, page, [language], number)
         elif step == "reconfirm":
             self.reconfirm_as(person, page, language)
+        elif step == "move":
+            self.move_as(data, person, page)
         elif step == "withdraw" and not self.withdrawn:
             self.withdraw_as(person, page, say)
         elif self.requests and step != "withdraw":
@@ -432,7 +461,9 @@ class SignOffWorkflow(RuleBasedStateMachine):
             Publication.objects.count(),
             Notification.objects.count(),
             list(ReviewRequest.objects.order_by("pk").values_list("pk", "state", "approved_by", "wording")),
-            list(LiveSnapshot.objects.order_by("pk").values_list("pk", "source", "content", "withdrawn_at")),
+            list(LiveSnapshot.objects.order_by("pk").values_list("pk", "source", "content", "withdrawn_at", "path")),
+            list(Page.objects.order_by("pk").values_list("pk", "path", "position")),
+            list(Redirect.objects.order_by("pk").values_list("old_path", "page_id")),
         )
 
     def attempt(self, refusal: type[services.WorkflowError] | None, step, **kwargs):
@@ -453,7 +484,7 @@ class SignOffWorkflow(RuleBasedStateMachine):
     def check_log(self, person: str, steps: int) -> None:
         logged = Transition.objects.filter(pk__gt=self.last_transition).order_by("pk")
         assert list(logged.values_list("user__username", flat=True)) == [person] * steps, "the log misses or adds steps"
-        self.last_transition = max(logged.values_list("pk", flat=True))
+        self.last_transition = max(logged.values_list("pk", flat=True), default=self.last_transition)
 
     def supersede(self, page: int, language: str, states, *, up_to: int | None = None, spare=None) -> int:
         superseded = [
@@ -563,7 +594,7 @@ class SignOffWorkflow(RuleBasedStateMachine):
             return
         if request.revision < max(model.revisions):
             event("publish: an approved revision older than the working copy")
-        model.live[request.language] = Live(request.wording, request.revision)
+        model.live[request.language] = Live(request.wording, request.revision, request.authors, request.approved_by)
         model.last_published[request.language] = request.revision
         request.state = State.PUBLISHED
         superseded = self.supersede(request.page, request.language, OPEN, up_to=request.revision, spare=request)
@@ -577,6 +608,8 @@ class SignOffWorkflow(RuleBasedStateMachine):
             refusal = services.NotAllowed
         elif live is None:
             refusal = services.WorkflowError
+        elif person in live.authors:
+            refusal = services.NotAllowed  # four eyes: nobody re-confirms wording they wrote
         last = ReviewRequest.objects.aggregate(last=Max("pk"))["last"] or 0
         user = self.users[person]
         if not (
@@ -585,8 +618,9 @@ class SignOffWorkflow(RuleBasedStateMachine):
             return
         assert reconfirmed.source == live.wording, "re-confirming changed the live wording"
         model.last_published[language] = live.revision
+        live.approved_by = person
         (new,) = ReviewRequest.objects.filter(pk__gt=last).values_list("pk", flat=True)
-        self.requests[new] = Request(page, language, live.revision, State.PUBLISHED, set(), person, live.wording)
+        self.requests[new] = Request(page, language, live.revision, State.PUBLISHED, live.authors, person, live.wording)
         self.check_log(person, 1)
 
     def withdraw_as(self, person: str, page: int, reason: str) -> None:
@@ -601,7 +635,38 @@ class SignOffWorkflow(RuleBasedStateMachine):
         for live in model.live.values():
             live.withdrawn = True
         self.withdrawn = True
-        self.check_log(person, 1)
+        # A recall ends every request of the page on its way: it comes back only through a new sign-off.
+        superseded = sum(self.supersede(page, language, OPEN) for language in LANGUAGES)
+        self.check_log(person, 1 + superseded)
+
+    def move_as(self, data, person: str, page: int) -> None:
+        model = self.pages[page]
+        choices = ["insulin", "insulin-a", "insulin-b"] if page == 0 else ["dosing", "dosing-a", "dosing-b"]
+        slug = data.draw(st.sampled_from([c for c in choices if c != model.slug]), label="new slug")
+        position = data.draw(st.sampled_from([0, 1]), label="position")
+        public = self.has_public_place(page)
+        refusal = None
+        if not may(person, "publish" if public else "change_page"):
+            refusal = services.NotAllowed
+        moved = [page, 1] if page == 0 else [1]
+        old_paths = {index: self.path(index) for index in moved}
+        before = copy.deepcopy(model.draft)
+        target = Page.objects.get(pk=model.page.pk)
+        parent = target.parent
+        user = self.users[person]
+        done = self.attempt(
+            refusal, services.move, page=target, parent=parent, slug=slug, position=position, user=user, comment="Tidy"
+        )
+        if done is None:
+            return
+        model.slug = slug
+        for index in moved:
+            mover = self.pages[index]
+            if mover.live:
+                mover.old_paths.add(old_paths[index])
+            mover.old_paths.discard(self.path(index))
+        self.record_edit(model, person, before, moved=True)
+        self.check_log(person, 1 if public else 0)
 
     # What the public sees ----------------------------------------------------------------
 
@@ -631,8 +696,8 @@ class SignOffWorkflow(RuleBasedStateMachine):
             assert names.get(row.approved_by_id) == request.approved_by
             if request.approved_by:
                 assert row.wording == request.wording, f"{row} froze other wording than its pinned revision's"
-                if not row.is_reconfirmation:
-                    assert row.approved_by_id not in {user.pk for user in row.authors.all()}, "four eyes broken"
+                # Re-confirming included: nobody signs off wording they wrote.
+                assert row.approved_by_id not in {user.pk for user in row.authors.all()}, "four eyes broken"
 
     @invariant()
     def each_live_version_is_the_last_published_approval(self):
@@ -652,6 +717,15 @@ class SignOffWorkflow(RuleBasedStateMachine):
                 )
                 assert snapshot.revision.number == expected.revision
                 assert (snapshot.withdrawn_at is not None) == expected.withdrawn
+                assert expected.approved_by not in expected.authors, f"{snapshot} is signed off by its own author"
+                assert snapshot.signed_off_by == expected.approved_by, f"{snapshot} names another reviewer"
+                assert snapshot.path == self.path(self.pages.index(model)), f"{snapshot} is not at its page's address"
+
+    @invariant()
+    def old_addresses_are_exactly_those_the_pages_had_in_public(self):
+        redirects = set(Redirect.objects.values_list("old_path", "page_id"))
+        expected = {(path, model.page.pk) for model in self.pages for path in model.old_paths}
+        assert redirects == expected, f"redirects {redirects}, expected {expected}"
 
     @invariant()
     def nothing_unapproved_is_live(self):
@@ -677,11 +751,30 @@ class SignOffWorkflow(RuleBasedStateMachine):
                         assert links[kind] == [], f"{snapshot} links to {links[kind]}, which is not live"
 
     def read_public_pages(self, data):
-        with translation.override(SOURCE):
-            for language in LANGUAGES:
-                self.read_home(language)
-                for page, model in enumerate(self.pages):
-                    self.read_page(page, model, language)
+        """Every address, through this app server and then through another one that has
+        waited out its check interval: both must show the same, current, version."""
+        for elsewhere in (False, True):
+            if elsewhere:
+                self.elsewhere_clock += django_settings.PUBLIC_CACHE_CHECK_SECONDS + 1
+            with translation.override(SOURCE), cache.as_process(self.elsewhere) if elsewhere else nullcontext():
+                for language in LANGUAGES:
+                    self.read_home(language)
+                    for page, model in enumerate(self.pages):
+                        self.read_page(page, model, language)
+                        for old in model.old_paths:
+                            self.read_old_address(page, model, language, old)
+
+    def read_old_address(self, page: int, model: PageModel, language: str, old: str) -> None:
+        """An address the page had: 301 to where it is now, for good; 410 once withdrawn."""
+        response = self.client.get(f"/{language}/{old}/")
+        shown = model.live.get(language if language in model.live else SOURCE)
+        if shown is None:
+            assert response.status_code == 404, f"/{language}/{old}/ answers {response.status_code}"
+        elif shown.withdrawn:
+            assert response.status_code == 410, f"/{language}/{old}/ answers {response.status_code}"
+        else:
+            assert response.status_code == 301, f"/{language}/{old}/ answers {response.status_code}"
+            assert response["Location"] == f"/{language}/{self.path(page)}/"
 
     def read_home(self, language: str) -> None:
         topic = self.pages[0]
@@ -695,7 +788,8 @@ class SignOffWorkflow(RuleBasedStateMachine):
         assert found == expected, f"/{language}/ shows {found}, expected {expected}"
 
     def read_page(self, page: int, model: PageModel, language: str) -> None:
-        response = self.client.get(f"/{language}/{model.page.path}/")
+        path = self.path(page)
+        response = self.client.get(f"/{language}/{path}/")
         found = set(TOKEN.findall(response.content.decode()))
         # The address shows the reader's language, else the source language, withdrawn or not,
         # with links as built for the language shown.
@@ -705,15 +799,15 @@ class SignOffWorkflow(RuleBasedStateMachine):
             assert response.status_code == 404 and not found
             return
         if shown.withdrawn:
-            assert response.status_code == 410 and not found, f"/{language}/{model.page.path}/ shows {found}"
+            assert response.status_code == 410 and not found, f"/{language}/{path}/ shows {found}"
             return
         assert response.status_code == 200
         own = wording_tokens(shown.wording)
         links = set().union(*self.links(page, shown_in).values())
         others = found - own
-        assert own <= found, f"/{language}/{model.page.path}/ misses {own - found}"
+        assert own <= found, f"/{language}/{path}/ misses {own - found}"
         assert others <= {t for title, _code in links for t in TOKEN.findall(title)}, (
-            f"/{language}/{model.page.path}/ shows {others}, which is not its published wording"
+            f"/{language}/{path}/ shows {others}, which is not its published wording"
         )
 
 
