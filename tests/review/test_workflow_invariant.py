@@ -229,12 +229,16 @@ class SignOffWorkflow(RuleBasedStateMachine):
     @initialize(
         start=st.sampled_from(
             [(), ((0, "en"),), ((0, "en"), (1, "en")), ((0, "en"), (0, "cy")), ((0, "en"), (0, "cy"), (1, "en"))]
-        )
+        ),
+        author=st.sampled_from([None, "editor_reviewer"]),
     )
-    def start_with_live_pages(self, start):
+    def start_with_live_pages(self, start, author):
         """Most runs start with pages through the workflow in English, some in Welsh too
-        (whose untranslated section falls back on the English just published)."""
+        (whose untranslated section falls back on the English just published); in half of
+        them, what goes live was last written by someone who is also a reviewer."""
         for page, language in start:
+            if author is not None:
+                self.retitle(author, page, language)
             (request,) = self.submit_as("editor", page, [language])
             self.approve_as("reviewer", request.pk)
             self.publish_as("publisher", request.pk)
@@ -325,6 +329,16 @@ class SignOffWorkflow(RuleBasedStateMachine):
             target = Page.objects.get(pk=model.page.pk)
         setattr(target, f"{part}_{language}", text)
         with history.revision(user=self.users[author], comment=f"Changed the {language} {part}"):
+            target.save()
+        self.record_edit(model, author, before)
+
+    def retitle(self, author: str, page: int, language: str) -> None:
+        model = self.pages[page]
+        before = copy.deepcopy(model.draft)
+        model.draft.title[language] = self.token(author)
+        target = Page.objects.get(pk=model.page.pk)
+        setattr(target, f"title_{language}", model.draft.title[language])
+        with history.revision(user=self.users[author], comment=f"Retitled in {language}"):
             target.save()
         self.record_edit(model, author, before)
 
@@ -701,9 +715,12 @@ class SignOffWorkflow(RuleBasedStateMachine):
 
     @invariant()
     def each_live_version_is_the_last_published_approval(self):
-        last_published = {}
-        for row in ReviewRequest.objects.filter(state=State.PUBLISHED).order_by("published_at", "pk"):
+        last_published, signed_off = {}, {}
+        rows = ReviewRequest.objects.filter(state=State.PUBLISHED).select_related("approved_by")
+        for row in rows.order_by("published_at", "pk"):
             last_published[row.page_id, row.language] = row.wording
+            # The review dates and the reviewer the public sees: those of that sign-off.
+            signed_off[row.page_id, row.language] = (row.last_reviewed, row.next_review_due, row.approved_by.username)
         snapshots = {(s.page_id, s.language): s for s in LiveSnapshot.objects.select_related("revision")}
         for model in self.pages:
             for language in LANGUAGES:
@@ -719,6 +736,8 @@ class SignOffWorkflow(RuleBasedStateMachine):
                 assert (snapshot.withdrawn_at is not None) == expected.withdrawn
                 assert expected.approved_by not in expected.authors, f"{snapshot} is signed off by its own author"
                 assert snapshot.signed_off_by == expected.approved_by, f"{snapshot} names another reviewer"
+                dates = (snapshot.last_reviewed, snapshot.next_review_due, snapshot.signed_off_by)
+                assert dates == signed_off[model.page.pk, language], f"{snapshot} shows other review dates"
                 assert snapshot.path == self.path(self.pages.index(model)), f"{snapshot} is not at its page's address"
 
     @invariant()
@@ -802,6 +821,9 @@ class SignOffWorkflow(RuleBasedStateMachine):
             assert response.status_code == 410 and not found, f"/{language}/{path}/ shows {found}"
             return
         assert response.status_code == 200
+        snapshot = LiveSnapshot.objects.get(page=model.page, language=shown_in)
+        for date in (snapshot.last_reviewed, snapshot.next_review_due):
+            assert f'datetime="{date:%Y-%m-%d}"' in response.content.decode(), f"/{language}/{path}/ misses {date}"
         own = wording_tokens(shown.wording)
         links = set().union(*self.links(page, shown_in).values())
         others = found - own
