@@ -2,16 +2,19 @@
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.formats import number_format
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django_prose_editor.fields import ProseEditorField
 
 from pages import richtext
 
-# What the editor offers is exactly what richtext.STORED_TAGS keeps.
+# Everything the editor has a button for, richtext keeps (richtext.STORED_TAGS);
+# it also keeps language, direction and abbreviations, which have no button.
 EDITOR_EXTENSIONS = {
     "Bold": True,
     "Italic": True,
+    "Strike": True,
     "Subscript": True,
     "Superscript": True,
     "Heading": {"levels": [3, 4]},
@@ -25,9 +28,10 @@ EDITOR_EXTENSIONS = {
 
 
 class RichTextField(ProseEditorField):
-    """A section body. On validation, links to this site's addresses become page
-    references and anything sanitising would remove is refused with a message;
-    on every save the value is sanitised, whatever wrote it."""
+    """A section body. On validation, a body over richtext.MAX_BODY_CHARACTERS is
+    refused, links to this site's addresses become page references and anything
+    sanitising would remove is refused with a message; on every save the value is
+    sanitised, whatever wrote it."""
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("config", {"extensions": EDITOR_EXTENSIONS})
@@ -36,6 +40,18 @@ class RichTextField(ProseEditorField):
 
     def clean(self, value, model_instance):
         value = models.TextField.clean(self, value, model_instance) or ""
+        if len(value) > richtext.MAX_BODY_CHARACTERS:
+            raise ValidationError(
+                _(
+                    "A section body can be at most %(limit)s characters long, and this one is %(size)s. "
+                    "Split it into more sections."
+                ),
+                code="too_long",
+                params={
+                    "limit": number_format(richtext.MAX_BODY_CHARACTERS, force_grouping=True),
+                    "size": number_format(len(value), force_grouping=True),
+                },
+            )
         from pages.models import Page  # the field is used by the model it refers to
 
         value, unknown = richtext.resolve_site_links(value, Page.objects.id_for_public_path)
