@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=connect
 
 
 @pytest.fixture
-def demo_site(live_server):
+def demo_site(live_server, role_groups):
     call_command("load_demo_content", stdout=io.StringIO())
     return live_server.url
 

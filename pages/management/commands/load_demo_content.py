@@ -126,7 +126,10 @@ class Command(BaseCommand):
         if _created:
             user.set_unusable_password()
             user.save(update_fields=["password"])
-        user.groups.add(Group.objects.get(name=role))
+        group = Group.objects.filter(name=role).first()
+        if group is None:
+            raise CommandError(f"The role {role!r} is missing: run `manage.py migrate`, which creates the roles.")
+        user.groups.add(group)
         return user
 
     def set_translations(self, obj, data: dict, fields: tuple[str, ...], where: str) -> None:
