@@ -113,6 +113,8 @@ class Page(models.Model):
             stored = Page.objects.filter(pk=self.pk).values_list("parent_id", "slug", "position").first()
             if stored is not None and stored != (self.parent_id, self.slug, self.position):
                 raise MoveRequired(f"Move /{self.path}/ with pages.moves.move_page, not by saving it.")
+        if self.parent_id is not None:  # the parent as stored: an object in memory may predate a move
+            self.parent.path = Page.objects.values_list("path", flat=True).get(pk=self.parent_id)
         self.path = self.computed_path()
         super().save(*args, **kwargs)
 

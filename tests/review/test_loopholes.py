@@ -314,3 +314,19 @@ def test_publishing_from_a_command_goes_through_the_workflow(people, page):
     services.approve(request=request, user=people["reviewer"])
     call_command("publish_page", "glucagonoma", "--language", "en", "--by", "pat", stdout=io.StringIO())
     assert LiveSnapshot.objects.get(page=page).signed_off_by == "Dr Rhys Evans"
+
+
+def test_an_old_address_costs_three_queries_however_many_pages_moved(client, people, tree, django_assert_num_queries):
+    services.move(
+        page=tree["parent"], parent=None, slug="neuroendocrine", position=0, user=people["publisher"], comment="x"
+    )
+    for slug in range(20):
+        page = PageFactory(slug=f"extra-{slug}", parent=tree["parent"])
+        publish_fixture(page, "en")
+    services.move(page=tree["parent"], parent=None, slug="nets-2", position=0, user=people["publisher"], comment="x")
+    # The stored page, the live version at the address, the redirect: whatever the size of the tree.
+    for old in ("/en/nets/glucagonoma/tests/", "/en/neuroendocrine/extra-3/"):
+        with django_assert_num_queries(3):
+            assert client.get(old).status_code == 301
+    with django_assert_num_queries(3):
+        assert client.get("/en/never-a-page/").status_code == 404
