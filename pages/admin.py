@@ -44,6 +44,7 @@ class LiveFilter(admin.SimpleListFilter):
 class PageForm(forms.ModelForm):
     change_comment = forms.CharField(
         label=_("What changed and why"),
+        max_length=4000,
         widget=forms.Textarea(attrs={"rows": 2, "cols": 80}),
         help_text=_("Kept in the page's history with your name and the time."),
     )

@@ -226,15 +226,16 @@ def _restore(state: PageState) -> Page:
     if fields.get("parent_id") and not Page.objects.filter(pk=fields["parent_id"]).exists():
         raise HistoryError("The page it was under no longer exists: recover that page first.")
     page = Page(**fields)
-    try:
-        page.full_clean(exclude=["title", "summary", "path", "created_at", "updated_at"], validate_unique=False)
-    except ValidationError as error:
-        raise HistoryError(" ".join(error.messages)) from None
     current = Page.objects.filter(pk=page.pk).first()
     parent, place = page.parent, (page.parent_id, page.slug, page.position)
     moved = current is not None and place != (current.parent_id, current.slug, current.position)
     if current is not None:
+        # Saved where it is; the move back (if any) below checks the old place itself.
         page.parent_id, page.slug, page.position = current.parent_id, current.slug, current.position
+    try:
+        page.full_clean(exclude=["title", "summary", "path", "created_at", "updated_at"], validate_unique=False)
+    except ValidationError as error:
+        raise HistoryError(" ".join(error.messages)) from None
     kept = [section["id"] for section in state.sections]
     try:
         page.save()

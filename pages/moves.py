@@ -14,6 +14,7 @@ import reversion
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from pages import publishing
 from pages.models import LiveSnapshot, Page, Redirect, require_revision
@@ -42,6 +43,8 @@ def move_page(*, page: Page, parent: Page | None, slug: str, position: int) -> P
     with transaction.atomic():
         publishing.lock_live_site()
         page = Page.objects.select_for_update().get(pk=page.pk)
+        # As stored now: the caller's copy may predate another move of the parent.
+        parent = Page.objects.get(pk=parent.pk) if parent is not None else None
         old_path = page.path
         page.parent, page.slug, page.position = parent, slug, position
         try:
@@ -73,6 +76,14 @@ def _move_paths(page: Page, old_path: str, new_path: str) -> Sequence[Page]:
     Page.objects.bulk_update(descendants, ["path"])
     page.path = new_path
     moved = [page, *descendants]
+    # An address another page had leads to that page for good: no move takes it over.
+    new_paths = {p.path: p.pk for p in moved}
+    for old_path_taken, owner in Redirect.objects.filter(old_path__in=new_paths).values_list("old_path", "page_id"):
+        if owner != new_paths[old_path_taken]:
+            raise MoveError(
+                _("/%(path)s/ belonged to another page, and still leads there: choose another address.")
+                % {"path": old_path_taken}
+            )
     public = set(LiveSnapshot.objects.filter(page__in=moved).values_list("page_id", flat=True))
     old_paths = {page.pk: old_path} | {d.pk: old_path + d.path[len(new_path) :] for d in descendants}
     # A page moved back to an address it had: that address is its own again, not a redirect.

@@ -340,6 +340,8 @@ def publish(*, request: ReviewRequest, user: AbstractBaseUser, comment: str = ""
     _require(user, "publish", _("publish pages"))
     comment = _comment(comment)
     with transaction.atomic():
+        # The live site first, then the rows: every change to it takes its locks in this order.
+        publishing.lock_live_site()
         request = _locked(request, State.APPROVED)
         involved = user.pk == request.approved_by_id or request.authors.filter(pk=user.pk).exists()
         if settings.REVIEW_REQUIRE_THIRD_PERSON and involved:
@@ -423,6 +425,8 @@ def reconfirm(
     _check_language(language)
     comment = _comment(comment)
     with transaction.atomic():
+        # Taken before reading what is live, so that a withdrawal cannot slip in between.
+        publishing.lock_live_site()
         page = Page.objects.select_for_update().get(pk=page.pk)
         live = _live(page.pk, language)
         if live is None or live.revision is None:
@@ -486,6 +490,7 @@ def withdraw(*, page: Page, user: AbstractBaseUser, reason: str) -> list[LiveSna
     _require(user, "withdraw", _("withdraw pages"))
     reason = _comment(reason, required=_("Say why the page is withdrawn: readers are told."))
     with transaction.atomic():
+        publishing.lock_live_site()
         try:
             snapshots = publishing.withdraw(page=page, reason=reason)
         except publishing.PublishingError as error:
@@ -515,6 +520,8 @@ def move(*, page: Page, parent: Page | None, slug: str, position: int, user: Abs
     are moved by anyone who may edit them. Raises WorkflowError when the place is not valid."""
     comment = _comment(comment, required=_("Say why the page moves: it is kept in its history."))
     with transaction.atomic():
+        # Before asking whether the page is public: a first publish cannot slip in between.
+        publishing.lock_live_site()
         page = Page.objects.select_for_update().get(pk=page.pk)
         public = moves.has_public_place(page)
         if public:

@@ -1,7 +1,21 @@
 import io
+import os
+import tempfile
 
 import pytest
 from django.core.management import call_command
+
+# The public page cache is a directory the processes of a machine share (see config.settings);
+# each run of the suite gets its own, which the app servers it starts share with it.
+os.environ["CACHE_DIR"] = tempfile.mkdtemp(prefix="clinical-cms-test-cache-")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _own_cache_directory():
+    from django.conf import settings
+
+    if settings.CACHES["default"]["BACKEND"].endswith("FileBasedCache"):
+        settings.CACHES["default"]["LOCATION"] = os.environ["CACHE_DIR"]
 
 
 @pytest.fixture

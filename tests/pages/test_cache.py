@@ -214,3 +214,24 @@ def test_the_public_cache_can_be_switched_off(client, page, settings):
     settings.PUBLIC_CACHE_ENABLED = False
     assert client.get("/en/glucagonoma/").get("X-Cache") is None
     assert client.get("/en/glucagonoma/").get("X-Cache") is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_committed_change_asks_once_for_the_cache_to_be_emptied():
+    from django.db import connection, transaction
+
+    page = PageFactory(slug="committed", title_en="Committed", title_cy="Ymrwymedig")
+    SectionFactory(page=page, heading_cy="Adran", body_en="<p>Text.</p>")
+    with transaction.atomic():
+        publish_fixture(page, "en", "cy")  # two languages and their rebuilds, one transaction
+        pending = [call for _ids, call, _robust in connection.run_on_commit if call is pages_cache._bump_after_commit]
+        assert len(pending) == 1
+    assert not connection.run_on_commit
+
+
+@pytest.mark.django_db(transaction=True)
+def test_changing_the_live_site_outside_a_transaction_is_refused():
+    from pages.publishing import lock_live_site
+
+    with pytest.raises(RuntimeError, match="inside a transaction"):
+        lock_live_site()

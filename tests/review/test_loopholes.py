@@ -330,3 +330,46 @@ def test_an_old_address_costs_three_queries_however_many_pages_moved(client, peo
             assert client.get(old).status_code == 301
     with django_assert_num_queries(3):
         assert client.get("/en/never-a-page/").status_code == 404
+
+
+def test_a_move_never_takes_over_an_address_that_leads_to_another_page(people, tree):
+    # /p/q/ was a public page's address; it moved away, and /p/q/ leads to it for good.
+    p = PageFactory(slug="p", title_en="P")  # never public itself
+    q = PageFactory(slug="q", parent=p, title_en="Q")
+    publish_fixture(q, "en")
+    services.move(page=q, parent=None, slug="q", position=0, user=people["publisher"], comment="x")
+    services.move(page=p, parent=None, slug="p-old", position=0, user=people["editor"], comment="x")
+    # A page with a child called q may not become /p/: its child would take over /p/q/.
+    t = PageFactory(slug="t", title_en="T")
+    PageFactory(slug="q", parent=t, title_en="Child q")
+    with pytest.raises(services.WorkflowError, match="/p/q/ belonged to another page"):
+        services.move(page=t, parent=None, slug="p", position=0, user=people["editor"], comment="x")
+    assert Redirect.objects.get(old_path="p/q").page_id == q.pk
+    assert Page.objects.get(pk=t.pk).path == "t"
+
+
+def test_a_move_under_a_parent_that_moved_meanwhile_follows_it(people, tree):
+    stale_parent = Page.objects.get(pk=tree["other"].pk)
+    services.move(page=tree["other"], parent=None, slug="other-2", position=0, user=people["publisher"], comment="x")
+    services.move(page=tree["child"], parent=stale_parent, slug="glucagonoma", position=0, user=people["publisher"],
+                  comment="x")  # fmt: skip
+    assert Page.objects.get(pk=tree["child"].pk).path == "other-2/glucagonoma"
+
+
+def test_reverting_a_live_page_whose_old_address_was_taken_keeps_its_place(client, people, tree):
+    child = tree["child"]
+    services.move(page=child, parent=tree["parent"], slug="renamed", position=0, user=people["publisher"], comment="x")
+    # Another page takes the slug it had before (not an address it was public at: that one is kept).
+    Redirect.objects.filter(old_path="nets/glucagonoma").delete()
+    PageFactory(slug="glucagonoma", parent=tree["parent"], title_en="Newcomer")
+    response = as_user(client, people["editor"]).post(f"/admin/pages/page/{child.pk}/history/1/revert/", {})
+    assert response.status_code == 302 and "Reverted to revision 1" in messages_of(response)[-1]
+    assert Page.objects.get(pk=child.pk).path == "nets/renamed"
+
+
+def test_a_long_change_comment_on_a_move_is_a_form_error_not_a_500(client, people, tree):
+    draft = PageFactory(slug="draft", parent=tree["other"], title_en="Draft")
+    data = change_form(draft, slug="renamed", change_comment="x" * 4001)
+    response = as_user(client, people["editor"]).post(f"/admin/pages/page/{draft.pk}/change/", data)
+    assert response.status_code == 200 and "at most 4000 characters" in response.content.decode()
+    assert Page.objects.get(pk=draft.pk).path == "other/draft"
