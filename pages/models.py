@@ -219,6 +219,9 @@ class LiveSnapshot(models.Model):
     # was written, and the key of what it was rendered with (see pages.rendering).
     html = models.TextField(blank=True, editable=False)
     html_key = models.CharField(max_length=32, blank=True, editable=False)
+    # For the source language's version: the page as readers of each other language get it
+    # while that language has no live version of its own (language code -> HTML), same key.
+    fallback_html = models.JSONField(default=dict, blank=True, editable=False)
     # The page's words as plain text (headings, sections, glossary), for the public search.
     text = models.TextField(blank=True, editable=False)
     last_reviewed = models.DateField(_("last reviewed"))

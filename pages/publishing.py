@@ -186,7 +186,12 @@ def withdraw(*, page: Page, reason: str) -> list[LiveSnapshot]:
         if not snapshots:
             raise PublishingError(f"“{page}” is not live.")
         LiveSnapshot.objects.filter(pk__in=[s.pk for s in snapshots]).update(
-            withdrawn_at=timezone.now(), withdrawal_reason=reason.strip(), html="", html_key="", text=""
+            withdrawn_at=timezone.now(),
+            withdrawal_reason=reason.strip(),
+            html="",
+            html_key="",
+            text="",
+            fallback_html={},
         )
         _record_live_languages([page])
         rebuild_dependents([page], exclude={s.pk for s in snapshots})
@@ -207,7 +212,7 @@ def _record_live_languages(pages: Iterable[Page]) -> dict[int, list[str]]:
                 continue
             snapshot.languages = live
             rendering.store(snapshot)
-            snapshot.save(update_fields=["html", "html_key", "text"])
+            snapshot.save(update_fields=rendering.STORED_FIELDS)
         recorded[page.pk] = live
     return recorded
 
@@ -249,7 +254,7 @@ def render_again(snapshot_ids: Sequence[int]) -> int:
         live = LiveSnapshot.objects.filter(pk__in=snapshot_ids).live().select_related("page")
         for snapshot in live:
             rendering.store(snapshot)
-            snapshot.save(update_fields=["html", "html_key", "text"])
+            snapshot.save(update_fields=rendering.STORED_FIELDS)
             done += 1
     return done
 
@@ -268,7 +273,7 @@ def build(snapshot: LiveSnapshot) -> None:
     """Render ``snapshot.content`` from its frozen source and the live site around it, and save it."""
     referenced = compose(snapshot)
     rendering.store(snapshot)
-    snapshot.save(update_fields=["title", "summary", "content", "html", "html_key", "text"])
+    snapshot.save(update_fields=["title", "summary", "content", *rendering.STORED_FIELDS])
     snapshot.references.set(referenced)
 
 

@@ -74,14 +74,22 @@ def render(snapshot, language: str) -> str:
         return render_to_string("pages/page.html", page_context(snapshot, language))
 
 
+# What store() sets, for the callers that save it.
+STORED_FIELDS = ["html", "html_key", "text", "fallback_html"]
+
+
 def store(snapshot) -> None:
-    """Set ``snapshot``'s stored rendering (for readers of its own language) and its
-    searchable text, without saving."""
+    """Set ``snapshot``'s stored renderings and its searchable text, without saving: the
+    page for readers of its own language and, for the source language's version, the page
+    for readers of each language it stands in for (with the notice that says so)."""
     if snapshot.withdrawn_at:
-        snapshot.html, snapshot.html_key, snapshot.text = "", "", ""
-    else:
-        snapshot.html, snapshot.html_key = render(snapshot, snapshot.language), key()
-        snapshot.text = plain_text(snapshot.content)
+        snapshot.html, snapshot.html_key, snapshot.text, snapshot.fallback_html = "", "", "", {}
+        return
+    snapshot.html, snapshot.html_key = render(snapshot, snapshot.language), key()
+    snapshot.text = plain_text(snapshot.content)
+    others = [code for code in languages.codes() if code != snapshot.language]
+    is_source = snapshot.language == languages.source()
+    snapshot.fallback_html = {code: render(snapshot, code) for code in others} if is_source else {}
 
 
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -103,7 +111,7 @@ def plain_text(content: dict) -> str:
 def key() -> str:
     """What a stored rendering depends on besides the snapshot itself, as a digest."""
     parts = [get_template(name).template.source for name in TEMPLATES]
-    parts += [inspect.getsource(code) for code in (public_pages, languages, plain_text)]
+    parts += [inspect.getsource(code) for code in (public_pages, languages, plain_text, store)]
     parts += [django.get_version(), static("css/site.css"), settings.SITE_URL, repr(settings.LANGUAGES)]
     for directory in settings.LOCALE_PATHS:
         parts += [path.read_bytes().hex() for path in sorted(directory.glob("*/LC_MESSAGES/*.mo"))]

@@ -70,12 +70,9 @@ def page_detail(request, language, path):
     _activate(language)
     if (stored := _stored_page(path, language)) is not None:
         return HttpResponse(stored)
+    # One query for everything shown: a version published meanwhile is never half read.
     snapshot = (
-        LiveSnapshot.objects.for_reader(language)
-        .filter(path=path)
-        .order_by("preference")
-        .defer("source", "content")
-        .first()
+        LiveSnapshot.objects.for_reader(language).filter(path=path).order_by("preference").defer("source").first()
     )
     if snapshot is None:
         return _moved(request, path, language)
@@ -107,26 +104,48 @@ def _withdrawn(request, snapshot):
 
 
 @functools.cache
-def _stored_page_query() -> str:
+def _stored_page_query(vendor: str, is_fallback_possible: bool) -> str:
     quote = connection.ops.quote_name
     fields = {name: quote(LiveSnapshot._meta.get_field(name).column) for name in
-              ("html", "html_key", "path", "language", "withdrawn_at")}  # fmt: skip
+              ("html", "html_key", "fallback_html", "path", "language", "withdrawn_at")}  # fmt: skip
+    table = quote(LiveSnapshot._meta.db_table)
+    select = f"SELECT {fields['language']}, {fields['withdrawn_at']} IS NOT NULL, {fields['html_key']}"
+    if not is_fallback_possible:
+        return f"{select}, {fields['html']} FROM {table} WHERE {fields['path']} = %s AND {fields['language']} = %s"
+    # The reader's own version, else what the source language's version stored for them.
+    text = (
+        f"({fields['fallback_html']} ->> %s)"
+        if vendor == "postgresql"
+        else f"json_extract({fields['fallback_html']}, %s)"
+    )
     return (
-        f"SELECT {fields['html']}, {fields['html_key']} FROM {quote(LiveSnapshot._meta.db_table)} "
-        f"WHERE {fields['path']} = %s AND {fields['language']} = %s AND {fields['withdrawn_at']} IS NULL"
+        f"{select}, CASE WHEN {fields['language']} = %s THEN {fields['html']} ELSE {text} END FROM {table} "
+        f"WHERE {fields['path']} = %s AND {fields['language']} IN (%s, %s)"
     )
 
 
 def _stored_page(path: str, language: str) -> str | None:
-    """The live page at ``path`` in ``language`` as rendered when it was published, if it
-    is live in that language and was rendered with today's templates. The common case,
-    so a single plain query, without the ORM's cost of building one."""
+    """The live page at ``path`` for readers of ``language`` as rendered when it was
+    published (its own version, or the source language's standing in for it), if it was
+    rendered with today's templates. The common case, so a single plain query, without the
+    ORM's cost of building one; one query, so always one whole published version."""
+    source = languages.source()
+    is_fallback_possible = language != source
+    if is_fallback_possible:
+        key = language if connection.vendor == "postgresql" else f'$."{language}"'
+        params = [language, key, path, language, source]
+    else:
+        params = [path, language]
     with connection.cursor() as cursor:
-        cursor.execute(_stored_page_query(), [path, language])
-        row = cursor.fetchone()
-    if row is None or not row[0] or row[1] != rendering.key():
+        cursor.execute(_stored_page_query(connection.vendor, is_fallback_possible), params)
+        rows = {row[0]: row[1:] for row in cursor.fetchall()}
+    stored = rows.get(language) or rows.get(source)
+    if stored is None:
         return None
-    return row[0]
+    withdrawn, html_key, html = stored
+    if withdrawn or not html or html_key != rendering.key():
+        return None
+    return html
 
 
 def _alternates() -> list[dict]:

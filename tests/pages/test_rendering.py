@@ -43,7 +43,7 @@ def test_after_a_deploy_changed_the_templates_pages_are_rendered_afresh_until_st
     client, page, django_assert_num_queries
 ):
     LiveSnapshot.objects.filter(page=page).update(html="<p>Rendered by last year's templates.</p>", html_key="old")
-    with django_assert_num_queries(3):  # the stored page (stale), the snapshot, then its content to render
+    with django_assert_num_queries(2):  # the stored page (stale), then the live version whole, to render
         html = client.get("/en/glucagonoma/").content.decode()
     assert "last year" not in html and "<p>Surgery.</p>" in html
 
@@ -71,6 +71,24 @@ def test_a_reader_of_another_language_gets_the_fallback_rendered_for_them(client
     html = client.get("/ar/glucagonoma/").content.decode()
     assert '<html lang="ar" dir="rtl">' in html and '<article class="page" lang="en" dir="ltr">' in html
     assert "<p>Surgery.</p>" in html
+
+
+def test_a_fallback_page_is_stored_and_read_whole_in_one_query(client, page, django_assert_num_queries):
+    # Defect: it was rendered per request from two reads, and a publish between them gave one
+    # version's title and dates with the next one's sections.
+    snapshot = LiveSnapshot.objects.get(page=page, language="en")
+    assert set(snapshot.fallback_html) == {"cy", "ar"}
+    with django_assert_num_queries(1):
+        response = client.get("/cy/glucagonoma/")
+    assert response.content.decode() == snapshot.fallback_html["cy"]
+    assert '<html lang="cy" dir="ltr">' in snapshot.fallback_html["cy"]
+
+
+def test_a_fallback_rendered_before_a_deploy_is_still_read_in_one_query(client, page, django_assert_num_queries):
+    LiveSnapshot.objects.filter(page=page).update(html_key="an older deploy")
+    with django_assert_num_queries(2):  # the stored page (stale), then the live version whole
+        response = client.get("/ar/glucagonoma/")
+    assert response.status_code == 200 and "<p>Surgery.</p>" in response.content.decode()
 
 
 def test_withdrawing_drops_the_stored_rendering(client, page):
