@@ -186,6 +186,8 @@ EMAIL_BACKENDS = {
 }
 _email_backend = os.environ.get("EMAIL_BACKEND", "console" if DEBUG else "smtp")
 MAILERS = {"default": {"BACKEND": EMAIL_BACKENDS.get(_email_backend, _email_backend)}}
+if os.environ.get("EMAIL_FILE_PATH"):  # a backend that writes messages to files (filebased), such as tests'
+    MAILERS["default"]["OPTIONS"] = {"file_path": os.environ["EMAIL_FILE_PATH"]}
 if MAILERS["default"]["BACKEND"] == EMAIL_BACKENDS["smtp"]:
     MAILERS["default"]["OPTIONS"] = {
         "host": os.environ.get("EMAIL_HOST", "localhost"),
@@ -195,6 +197,8 @@ if MAILERS["default"]["BACKEND"] == EMAIL_BACKENDS["smtp"]:
         "use_tls": env_bool("EMAIL_USE_TLS", False),
     }
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "content@localhost")
+# How long a run of send_notifications holds the e-mails it claimed before another may take them.
+NOTIFICATION_CLAIM_SECONDS = int(os.environ.get("NOTIFICATION_CLAIM_SECONDS", "300"))
 SERVER_EMAIL = os.environ.get("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 
 LOGIN_URL = "admin:login"

@@ -6,7 +6,9 @@ left in the outbox, where ``manage.py send_notifications`` (run by cron) retries
 it: a mail server being down never blocks, breaks or undoes a step.
 """
 
+import datetime
 import logging
+import uuid
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -84,26 +86,50 @@ def changes_requested(request: ReviewRequest, comment: str) -> None:
     _queue(_people_behind(request), "changes_requested", request, comment=comment)
 
 
+# Claimed a batch at a time, each claim holding NOTIFICATION_CLAIM_SECONDS: a run that dies
+# (or hangs) past it loses its batch to the next run.
+BATCH = 50
+
+
 def send(ids=None) -> tuple[int, int]:
-    """Send queued e-mails (those in ``ids``, or every unsent one); return (sent, failed)."""
-    pending = Notification.objects.filter(sent_at__isnull=True, attempts__lt=MAX_ATTEMPTS)
-    if ids is not None:
-        pending = pending.filter(pk__in=ids)
+    """Send queued e-mails (those in ``ids``, or every unsent one); return (sent, failed).
+
+    Each e-mail is claimed by this run before it is sent, a batch at a time, with a lease:
+    two runs at once never send the same one, and one a run took and then died with is sent
+    by a later run once the lease has run out (so at most the one in flight goes twice).
+    Each is marked sent as soon as its own send succeeds."""
+    run = uuid.uuid4().hex
     sent = failed = 0
-    for notification in pending.order_by("pk"):
-        # Claim it first, so that two senders at once (a step and the command) never both send it.
-        claimed = Notification.objects.filter(
-            pk=notification.pk, sent_at__isnull=True, attempts=notification.attempts
-        ).update(attempts=F("attempts") + 1)
-        if not claimed:
-            continue
-        try:
-            EmailMessage(notification.subject, notification.body, to=[notification.recipient]).send()
-        except Exception as error:  # any failure of the mail system; the step it reports on stands
-            logger.warning("Could not send “%s” to %s: %s", notification.subject, notification.recipient, error)
-            Notification.objects.filter(pk=notification.pk).update(last_error=f"{type(error).__name__}: {error}")
-            failed += 1
-        else:
-            Notification.objects.filter(pk=notification.pk).update(sent_at=timezone.now(), last_error="")
-            sent += 1
+    tried: set[int] = set()
+    while (batch := _claim(run, ids, tried)) is not None:
+        for notification in batch:
+            mine = Notification.objects.filter(pk=notification.pk, claimed_by=run)
+            try:
+                EmailMessage(notification.subject, notification.body, to=[notification.recipient]).send()
+            except Exception as error:  # any failure of the mail system; the step it reports on stands
+                logger.warning("Could not send “%s” to %s: %s", notification.subject, notification.recipient, error)
+                mine.update(last_error=f"{type(error).__name__}: {error}", claimed_by="", claimed_until=None)
+                failed += 1
+            else:
+                mine.update(sent_at=timezone.now(), last_error="", claimed_by="", claimed_until=None)
+                sent += 1
     return sent, failed
+
+
+def _claim(run: str, ids, tried: set[int]) -> list[Notification] | None:
+    """Take up to BATCH unsent e-mails, not tried yet by this run, that nobody holds a live
+    claim on (None when there are none left). The claim is one conditional UPDATE: of two
+    runs racing for a row, the second finds it claimed and leaves it."""
+    now = timezone.now()
+    free = Notification.objects.filter(sent_at__isnull=True, attempts__lt=MAX_ATTEMPTS).filter(
+        Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
+    )
+    if ids is not None:
+        free = free.filter(pk__in=ids)
+    wanted = list(free.exclude(pk__in=tried).order_by("pk").values_list("pk", flat=True)[:BATCH])
+    if not wanted:
+        return None
+    tried.update(wanted)
+    lease = datetime.timedelta(seconds=settings.NOTIFICATION_CLAIM_SECONDS)
+    free.filter(pk__in=wanted).update(claimed_by=run, claimed_until=now + lease, attempts=F("attempts") + 1)
+    return list(Notification.objects.filter(pk__in=wanted, claimed_by=run).order_by("pk"))

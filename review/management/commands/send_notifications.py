@@ -1,4 +1,5 @@
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from review import notifications
 from review.models import Notification
@@ -10,11 +11,18 @@ class Command(BaseCommand):
     def handle(self, *args, verbosity, **options):
         waiting = Notification.objects.filter(sent_at__isnull=True, attempts__lt=notifications.MAX_ATTEMPTS).count()
         sent, failed = notifications.send()
-        given_up = Notification.objects.filter(sent_at__isnull=True, attempts__gte=notifications.MAX_ATTEMPTS).count()
+        unsent = Notification.objects.filter(sent_at__isnull=True)
+        given_up = unsent.filter(attempts__gte=notifications.MAX_ATTEMPTS).count()
+        held = unsent.filter(claimed_until__gt=timezone.now()).count()
         if verbosity or failed:
             self.stdout.write(
                 f"{waiting} waiting: {sent} sent, {failed} failed; "
-                f"{given_up} given up after {notifications.MAX_ATTEMPTS} attempts."
+                f"{given_up} given up after {notifications.MAX_ATTEMPTS} attempts"
+                + (
+                    f"; {held} held by another run (or one that stopped: sent once its claim runs out)."
+                    if held
+                    else "."
+                )
             )
         if failed:
             raise CommandError(f"{failed} e-mail(s) could not be sent; they will be retried on the next run.")
