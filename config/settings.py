@@ -250,6 +250,9 @@ REVIEW_REQUIRE_THIRD_PERSON = env_bool("REVIEW_REQUIRE_THIRD_PERSON", False)
 # address (the clinical lead) for pages without an owner who can receive e-mail.
 REVIEW_REMINDER_DAYS = [int(days) for days in env_list("REVIEW_REMINDER_DAYS", "60,14")]
 REVIEW_REMINDER_FALLBACK_EMAIL = os.environ.get("REVIEW_REMINDER_FALLBACK_EMAIL", "")
+# How long a reminders run holds what it claimed without sending another digest; past it,
+# a later run takes over (a run that died). Renewed after each digest.
+REVIEW_REMINDER_CLAIM_SECONDS = int(os.environ.get("REVIEW_REMINDER_CLAIM_SECONDS", "600"))
 
 LOGGING = {
     "version": 1,

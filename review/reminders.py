@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, TextField, Value, When
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -29,9 +29,12 @@ from review.models import OPEN_STATES, Reminder, ReviewRequest, State
 
 logger = logging.getLogger(__name__)
 
-# A run that claimed reminders and then died leaves them "being sent"; after this
-# long another run takes them up.
-ABANDONED_AFTER = datetime.timedelta(hours=1)
+
+# A run holds the reminders it claimed for REVIEW_REMINDER_CLAIM_SECONDS, and renews that
+# after each digest it sends; a run that died (or hangs) loses them to the next run then.
+def claim_lease() -> datetime.timedelta:
+    return datetime.timedelta(seconds=settings.REVIEW_REMINDER_CLAIM_SECONDS)
+
 
 ROW_FIELDS = ("page_id", "language", "title", "path", "next_review_due")
 OWNER_FIELDS = ("email", "is_active", "first_name", "last_name", "username", "review_profile__language")
@@ -132,6 +135,7 @@ class Outcome:
     sent: int = 0
     failed: int = 0
     already_sent: int = 0
+    held: int = 0  # being sent by another run, or by one that stopped: taken over when its claim runs out
     unaddressed: int = 0  # no owner address and no fallback address: reported, never dropped silently
     lines: list[str] = field(default_factory=list)
 
@@ -183,9 +187,9 @@ def run(today: datetime.date, *, dry_run: bool = False) -> Outcome:
         return outcome
 
     token, now = uuid.uuid4().hex, timezone.now()
-    # Take up what failed before, and what a run that died left half done.
+    # Take up what failed before, and what a run that stopped left unsent once its claim ran out.
     Reminder.objects.filter(
-        Q(status=Reminder.Status.FAILED) | Q(status=Reminder.Status.SENDING, claimed_at__lt=now - ABANDONED_AFTER)
+        Q(status=Reminder.Status.FAILED) | Q(status=Reminder.Status.SENDING, claimed_at__lt=now - claim_lease())
     ).update(claim=token, claimed_at=now, status=Reminder.Status.SENDING, attempts=F("attempts") + 1)
     # Record today's; those already recorded (by an earlier or a concurrent run) are left alone:
     # skipped when already there, and refused by the unique constraint when recorded meanwhile.
@@ -220,9 +224,12 @@ def run(today: datetime.date, *, dry_run: bool = False) -> Outcome:
     # A retried reminder whose review has since moved (re-confirmed, republished) is no longer owed.
     obsolete = [pk for key, pk in mine.items() if key not in current]
     to_send = [item for item in items if item.key in mine]
-    outcome.already_sent = len(items) - len(to_send)
+    others = Reminder.objects.filter(status=Reminder.Status.SENDING).exclude(claim=token)
+    held = set(others.values_list("page_id", "language", "kind", "due_date", "recipient"))
+    outcome.held = sum(item.key in held for item in items)
+    outcome.already_sent = len(items) - len(to_send) - outcome.held
 
-    sent_ids, failures = [], {}
+    failures = {}
     for recipient, group in digests(to_send).items():
         outcome.digests += 1
         ids = [mine[item.key] for item in group]
@@ -234,11 +241,18 @@ def run(today: datetime.date, *, dry_run: bool = False) -> Outcome:
             outcome.failed += 1
             outcome.lines.append(f"FAILED to send to {recipient} ({len(group)} page version(s)): {error}")
         else:
-            sent_ids.extend(ids)
+            # Marked at once, and this run's claim on the rest renewed: after a crash, at most this
+            # one digest goes again.
+            sent_now, just_sent = timezone.now(), Q(pk__in=ids)
+            Reminder.objects.filter(claim=token, status=Reminder.Status.SENDING).update(
+                status=Case(When(just_sent, then=Value(Reminder.Status.SENT)), default=F("status")),
+                sent_at=Case(When(just_sent, then=Value(sent_now)), default=F("sent_at")),
+                last_error=Case(When(just_sent, then=Value("", output_field=TextField())), default=F("last_error")),
+                claimed_at=sent_now,
+            )
             outcome.sent += 1
             outcome.lines.append(f"sent to {recipient}: {len(group)} page version(s)")
             outcome.lines.extend(f"  {item.due_date} {item.kind:<11} /{item.language}/{item.path}/" for item in group)
-    Reminder.objects.filter(pk__in=sent_ids).update(status=Reminder.Status.SENT, sent_at=timezone.now(), last_error="")
     Reminder.objects.filter(pk__in=obsolete).delete()
     for ids, error in failures.values():
         Reminder.objects.filter(pk__in=ids).update(status=Reminder.Status.FAILED, last_error=error)

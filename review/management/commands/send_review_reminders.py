@@ -1,5 +1,6 @@
 import datetime
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
@@ -41,6 +42,12 @@ class Command(BaseCommand):
             summary = (
                 f"{today}: {outcome.due} reminder(s) due; {outcome.sent} e-mail(s) sent, {outcome.failed} failed; "
                 f"{outcome.already_sent} already sent earlier."
+            )
+        if outcome.held:
+            minutes = max(1, settings.REVIEW_REMINDER_CLAIM_SECONDS // 60)
+            summary += (
+                f" {outcome.held} being sent by another run, or left by one that stopped: "
+                f"a later run takes them over {minutes} minute(s) after that run's last digest."
             )
         if outcome.unaddressed:
             summary += f" {outcome.unaddressed} with no address (set REVIEW_REMINDER_FALLBACK_EMAIL)."
