@@ -55,8 +55,9 @@ class PageForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
-            latest = PageRevision.objects.filter(page=self.instance).order_by("-number").first()
-            self.fields["based_on"].initial = latest.number if latest else 0
+            self.fields["based_on"].initial = getattr(self.instance, "base_revision", None) or latest_number(
+                self.instance.pk
+            )
 
     def clean(self):
         cleaned = super().clean()
@@ -101,6 +102,12 @@ class PageForm(forms.ModelForm):
         )
 
 
+def latest_number(page_id: int) -> int:
+    return (
+        PageRevision.objects.filter(page_id=page_id).order_by("-number").values_list("number", flat=True).first() or 0
+    )
+
+
 @admin.register(Page)
 class PageAdmin(TabbedTranslationAdmin):
     form = PageForm
@@ -119,6 +126,19 @@ class PageAdmin(TabbedTranslationAdmin):
 
     class Media:
         css = {"all": ["css/admin.css"]}
+
+    def get_object(self, request, object_id, from_field=None):
+        # The revision the form is based on is read before the page and its sections: a save
+        # committing in between then makes the form newer than its base (refused as a
+        # conflict on save), never older (which would pass and write old values back).
+        try:
+            base = latest_number(int(object_id))
+        except (TypeError, ValueError):
+            base = None
+        page = super().get_object(request, object_id, from_field)
+        if page is not None and base is not None:
+            page.base_revision = base
+        return page
 
     def get_queryset(self, request):
         live = Prefetch("snapshots", queryset=LiveSnapshot.objects.only("page_id", "language"))

@@ -94,3 +94,46 @@ def test_two_saves_at_the_same_moment_one_wins_and_one_is_told():
     expected_body = "<p>Surgery, by Owain.</p>" if winner == "owain" else "<p>Surgery.</p>"
     assert Section.objects.get(pk=section.pk).body_en == expected_body  # nothing of the loser's got in
     assert PageRevision.objects.filter(page=page).count() == 3  # two made above, one saved here
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent saves need PostgreSQL (CI's PostgreSQL pass)")
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_save_committed_while_the_form_loads_is_never_written_back():
+    # Defect: the form read the page, then its base revision; a save committing in between gave
+    # old fields on a new base, which passed the conflict check and put the old summary back.
+    from tests.test_concurrent_editing import FormFields
+
+    page = PageFactory(slug="glucagonoma", title_en="Glucagonoma", summary_en="Rare.")
+    SectionFactory(page=page, heading_en="Treatment", body_en="<p>Surgery.</p>")
+    url = f"/admin/pages/page/{page.pk}/change/"
+    eleri, owain = editor_client("eleri"), editor_client("owain")
+
+    def owain_saves():
+        try:
+            owain.post(url, change_form(page, summary_en="Rare; most are found late.", change_comment="Summary"))
+        finally:
+            connection.close()
+
+    saved = []
+
+    def between_the_reads(execute, sql, params, many, context):
+        # Right after the form's page row is read (the admin's query for it counts the
+        # revisions as latest_revision), another editor's save commits.
+        result = execute(sql, params, many, context)
+        if not saved and "latest_revision" in sql:
+            saved.append(True)
+            thread = threading.Thread(target=owain_saves)
+            thread.start()
+            thread.join()
+        return result
+
+    with connection.execute_wrapper(between_the_reads):
+        form = eleri.get(url).content.decode()
+    assert saved
+    parser = FormFields()
+    parser.feed(form)
+    data = dict(parser.fields) | {"title_en": "Glucagonoma (pancreatic)", "change_comment": "Title"}
+    status = eleri.post(url, data).status_code
+    page.refresh_from_db()
+    assert page.summary_en == "Rare; most are found late.", "Owain's accepted summary was overwritten"
+    assert status == 200 or page.title_en == "Glucagonoma (pancreatic)"
