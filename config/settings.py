@@ -116,6 +116,11 @@ if os.environ.get("REDIS_URL"):
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": os.environ["REDIS_URL"],
             "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "clinical-cms"),
+            # A Redis that hangs costs a request this long, not redis-py's default of waiting for ever.
+            "OPTIONS": {
+                "socket_connect_timeout": float(os.environ.get("REDIS_TIMEOUT_SECONDS", "0.5")),
+                "socket_timeout": float(os.environ.get("REDIS_TIMEOUT_SECONDS", "0.5")),
+            },
         }
     }
 else:
@@ -135,6 +140,9 @@ PUBLIC_CACHE_LOCAL_PAGES = int(os.environ.get("PUBLIC_CACHE_LOCAL_PAGES", "300")
 # The longest any page stays cached, whatever happens: a backstop, since every change to
 # what is live empties the cache at once.
 PUBLIC_CACHE_SECONDS = int(os.environ.get("PUBLIC_CACHE_SECONDS", "600"))
+# After the shared cache fails or times out, each process serves from the database without
+# trying it again for this long (a circuit breaker), instead of waiting on it every request.
+PUBLIC_CACHE_RETRY_SECONDS = float(os.environ.get("PUBLIC_CACHE_RETRY_SECONDS", "5"))
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -43,33 +43,50 @@ GENERATION_KEY = "public:generation"
 
 class Process:
     """One app server process's memory: the generation last read, when, the pages served
-    lately, and whether a change to the live site could not be announced to the shared cache."""
+    lately, whether a change to the live site could not be announced to the shared cache,
+    and until when the shared cache is left alone after it failed (a circuit breaker).
 
-    def __init__(self, clock=time.monotonic):
+    Times are the wall clock's: a page's age started when it was first stored, by whichever
+    process stored it, and travels with it from the shared cache into each one's memory."""
+
+    def __init__(self, clock=time.time):
         self.clock = clock
         self.generation: int | None = None
         self.checked = 0.0
         self.pages: OrderedDict = OrderedDict()  # key -> (stored at, value)
         self.unannounced = False
+        self.cache_down_until = 0.0
 
     def forget(self) -> None:
         self.generation = None
         self.pages.clear()
 
+    def is_fresh(self, stored_at: float) -> bool:
+        return self.clock() - stored_at <= settings.PUBLIC_CACHE_SECONDS
+
     def get(self, key: str):
         stored = self.pages.get(key)
         if stored is None:
             return None
-        if self.clock() - stored[0] > settings.PUBLIC_CACHE_SECONDS:
+        if not self.is_fresh(stored[0]):
             del self.pages[key]
             return None
         self.pages.move_to_end(key)
         return stored[1]
 
-    def put(self, key: str, value) -> None:
-        self.pages[key] = (self.clock(), value)
+    def put(self, key: str, value, stored_at: float) -> None:
+        self.pages[key] = (stored_at, value)
         while len(self.pages) > settings.PUBLIC_CACHE_LOCAL_PAGES:
             self.pages.popitem(last=False)
+
+    def cache_failed(self, error: Exception) -> None:
+        """The shared cache failed or timed out: leave it alone for PUBLIC_CACHE_RETRY_SECONDS,
+        so that every request does not wait on it in turn."""
+        self.cache_down_until = self.clock() + settings.PUBLIC_CACHE_RETRY_SECONDS
+        logger.warning("Public page cache unavailable, serving from the database: %s", error)
+
+    def is_cache_down(self) -> bool:
+        return self.clock() < self.cache_down_until
 
 
 _this_process = Process()
@@ -143,8 +160,9 @@ def _bump_after_commit() -> None:
 def clear() -> None:
     """Empty the shared cache and this process's memory of pages (tests, and after
     changing what is live behind the site's back, such as restoring a backup)."""
-    cache.clear()
     _this_process.forget()
+    _this_process.cache_down_until = 0.0
+    cache.clear()
 
 
 def _new_generation() -> int:
@@ -163,6 +181,8 @@ def _start_generation() -> int | None:
 def _bump() -> None:
     _this_process.forget()
     try:
+        if _this_process.is_cache_down():
+            raise ConnectionError("left alone since it failed")
         cache.set(GENERATION_KEY, _new_generation(), timeout=None)
     except Exception as error:  # the cache is unreachable: announce the change as soon as it is back
         _this_process.unannounced = True
@@ -180,18 +200,23 @@ def cached_public_page(view):
 
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
-        if request.method not in ("GET", "HEAD") or not is_enabled():
+        local = _this_process
+        if request.method not in ("GET", "HEAD") or not is_enabled() or local.is_cache_down():
             return view(request, *args, **kwargs)
         try:
             generation = _generation()
             if generation is None:  # a cache that keeps nothing (DummyCache)
                 return view(request, *args, **kwargs)
             key = page_key(generation, request.get_host(), request.path)
-            cached = _this_process.get(key)
-            if cached is None and (cached := cache.get(key)) is not None:
-                _this_process.put(key, cached)
+            cached = local.get(key)
+            if cached is None and (shared := cache.get(key)) is not None:
+                stored_at, cached = shared
+                if local.is_fresh(stored_at):
+                    local.put(key, cached, stored_at)
+                else:
+                    cached = None
         except Exception as error:  # any failure of the cache: fall back on the database
-            logger.warning("Public page cache unavailable, serving from the database: %s", error)
+            local.cache_failed(error)
             return view(request, *args, **kwargs)
         if cached is not None:
             content, content_type, language = cached
@@ -204,11 +229,14 @@ def cached_public_page(view):
             if hasattr(response, "render"):
                 response.render()
             try:
-                value = (response.content, response["Content-Type"], translation.get_language())
-                cache.set(key, value, settings.PUBLIC_CACHE_SECONDS)
-                _this_process.put(key, value)
+                value, stored_at = (
+                    (response.content, response["Content-Type"], translation.get_language()),
+                    local.clock(),
+                )
+                local.put(key, value, stored_at)
+                cache.set(key, (stored_at, value), settings.PUBLIC_CACHE_SECONDS)
             except Exception as error:
-                logger.warning("Could not store a public page in the cache: %s", error)
+                local.cache_failed(error)
             response["X-Cache"] = "miss"
         return response
 

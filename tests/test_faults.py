@@ -26,7 +26,12 @@ class Proxy:
         self.port = free_port()
         self.connections: list[socket.socket] = []
         self.listener = None
+        self.hanging = False
         self.start()
+
+    def hang(self):
+        """Accept and read everything, answer nothing: a server that is paused, not down."""
+        self.hanging = True
 
     def start(self):
         self.listener = socket.create_server(("127.0.0.1", self.port), reuse_port=False)
@@ -49,20 +54,24 @@ class Proxy:
                 client, _address = listener.accept()
             except OSError:
                 return
+            self.connections.append(client)
+            if self.hanging:
+                threading.Thread(target=self._pump, args=(client, None), daemon=True).start()
+                continue
             upstream = socket.create_connection(self.target)
-            self.connections += [client, upstream]
+            self.connections.append(upstream)
             for source, sink in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
 
-    @staticmethod
-    def _pump(source, sink):
+    def _pump(self, source, sink):
         try:
             while data := source.recv(65536):
-                sink.sendall(data)
+                if sink is not None and not self.hanging:
+                    sink.sendall(data)
         except OSError:
             pass
         finally:
-            with contextlib.suppress(OSError):
+            with contextlib.suppress(OSError, AttributeError):
                 sink.shutdown(socket.SHUT_WR)
 
 
@@ -134,3 +143,27 @@ def test_cache_down_still_serves_pages_with_a_warning_and_recovers(live_pages):
         output = process.communicate(timeout=10)[0]
     redis.stop()
     assert "Public page cache unavailable, serving from the database" in output
+
+
+def test_a_hung_cache_costs_a_short_wait_once_not_every_request(live_pages):
+    redis = Proxy(("127.0.0.1", 6379))
+    environment = {"DATABASE_URL": postgres_url(), "REDIS_URL": f"redis://127.0.0.1:{redis.port}/4"}
+    # Asking Redis on every request, as each server does once its check interval has passed.
+    environment |= {
+        "REDIS_TIMEOUT_SECONDS": "0.5",
+        "PUBLIC_CACHE_RETRY_SECONDS": "5",
+        "PUBLIC_CACHE_CHECK_SECONDS": "0",
+    }
+    with server(environment) as (base, _process):
+        assert "Surgery for glucagonoma." in get(f"{base}/en/glucagonoma/")[1]
+        redis.hang()
+        start = time.monotonic()
+        for number in range(10):
+            slug = ("glucagonoma", "insulinoma")[number % 2]
+            began = time.monotonic()
+            status, body = get(f"{base}/en/{slug}/")
+            assert status == 200 and f"Surgery for {slug}." in body
+            assert time.monotonic() - began < 2.5, "a request waited on the hung cache"
+        # Defect: redis-py waited 5 s on every request. Now one short wait, then the database.
+        assert time.monotonic() - start < 4, f"10 requests took {time.monotonic() - start:.1f} s"
+    redis.stop()

@@ -216,7 +216,7 @@ def test_the_public_cache_can_be_switched_off(client, page, settings):
     assert client.get("/en/glucagonoma/").get("X-Cache") is None
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_one_committed_change_asks_once_for_the_cache_to_be_emptied():
     from django.db import connection, transaction
 
@@ -229,9 +229,31 @@ def test_one_committed_change_asks_once_for_the_cache_to_be_emptied():
     assert not connection.run_on_commit
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_changing_the_live_site_outside_a_transaction_is_refused():
     from pages.publishing import lock_live_site
 
     with pytest.raises(RuntimeError, match="inside a transaction"):
         lock_live_site()
+
+
+def test_a_page_copied_from_the_shared_cache_keeps_its_age(client, page, settings):
+    # Defect: copied into a server's memory, a page started a new life there: twice PUBLIC_CACHE_SECONDS.
+    settings.PUBLIC_CACHE_SECONDS = 600
+    first_clock, second_clock = [1000.0], [1590.0]
+    first = pages_cache.Process(clock=lambda: first_clock[0])
+    second = pages_cache.Process(clock=lambda: second_clock[0])
+    with pages_cache.as_process(first):
+        assert client.get("/en/glucagonoma/")["X-Cache"] == "miss"  # stored at 1000
+    with pages_cache.as_process(second):
+        assert client.get("/en/glucagonoma/")["X-Cache"] == "hit"  # 590 s old: still fresh
+        second_clock[0] = 1611.0
+        assert client.get("/en/glucagonoma/")["X-Cache"] == "miss"  # 611 s old: gone from its memory too
+
+
+def test_a_failing_cache_is_left_alone_for_a_while_instead_of_tried_on_every_request(client, page, settings, caplog):
+    settings.CACHES = DOWN
+    settings.PUBLIC_CACHE_RETRY_SECONDS = 60
+    for _ in range(5):
+        assert client.get("/en/glucagonoma/").status_code == 200
+    assert caplog.text.count("Public page cache unavailable, serving from the database") == 1
