@@ -29,11 +29,11 @@ test: $(BIN)/.installed  ## the whole suite (DATABASE_URL=postgres://... for Pos
 # Benchmarks run against PostgreSQL and Redis, as production does.
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/clinical_cms
 
-bench: $(BIN)/.installed  ## print performance figures: wrk against gunicorn, query counts, reminders, 60 s of load
+bench: $(BIN)/.installed  ## print performance figures: wrk against gunicorn, query counts, reminders, 60 s of load, fault bounds
 	@command -v wrk >/dev/null || echo "wrk is not installed, so the HTTP figures are skipped: apt-get install wrk" >&2
 	DATABASE_URL=$${DATABASE_URL:-$(BENCH_DATABASE_URL)} $(BIN)/pytest tests/benchmarks -q -s -o addopts=""
 	DATABASE_URL=$${DATABASE_URL:-$(BENCH_DATABASE_URL)} LOAD_SECONDS=$${LOAD_SECONDS:-60} \
-		$(BIN)/pytest tests/test_load.py -q -s -o addopts=""
+		$(BIN)/pytest tests/test_load.py tests/test_faults.py -q -s -o addopts=""
 
 audit: $(BIN)/.installed  ## check the pinned dependencies for known vulnerabilities (needs the network)
 	$(BIN)/pip install --quiet --disable-pip-version-check pip-audit==2.10.1

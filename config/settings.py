@@ -107,6 +107,27 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Bounds on every wait for PostgreSQL (seconds; see config/database/base.py and the README):
+# connecting; a request's wait for any one answer, after which it gets a 503 and the process
+# leaves the database alone for DATABASE_RETRY_SECONDS; and, on the server, the longest a
+# statement may run and a transaction may sit idle (for commands as well as requests).
+DATABASE_CONNECT_TIMEOUT_SECONDS = int(os.environ.get("DATABASE_CONNECT_TIMEOUT_SECONDS", "2"))
+DATABASE_WAIT_SECONDS = float(os.environ.get("DATABASE_WAIT_SECONDS", "2"))
+DATABASE_RETRY_SECONDS = float(os.environ.get("DATABASE_RETRY_SECONDS", "5"))
+DATABASE_STATEMENT_TIMEOUT_SECONDS = float(os.environ.get("DATABASE_STATEMENT_TIMEOUT_SECONDS", "30"))
+DATABASE_IDLE_IN_TRANSACTION_SECONDS = float(os.environ.get("DATABASE_IDLE_IN_TRANSACTION_SECONDS", "60"))
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["ENGINE"] = "config.database"
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options.setdefault("connect_timeout", DATABASE_CONNECT_TIMEOUT_SECONDS)
+    _options["options"] = " ".join(
+        [
+            _options.get("options", ""),
+            f"-c statement_timeout={int(DATABASE_STATEMENT_TIMEOUT_SECONDS * 1000)}",
+            f"-c idle_in_transaction_session_timeout={int(DATABASE_IDLE_IN_TRANSACTION_SECONDS * 1000)}",
+        ]
+    ).strip()
+
 # The cache every process shares: Redis (REDIS_URL) in production; without it, a
 # directory that the processes of one machine share (a runserver and a command that
 # publishes are two processes: a cache of each one's own would keep old pages).
@@ -140,6 +161,10 @@ PUBLIC_CACHE_LOCAL_PAGES = int(os.environ.get("PUBLIC_CACHE_LOCAL_PAGES", "300")
 # The longest any page stays cached, whatever happens: a backstop, since every change to
 # what is live empties the cache at once.
 PUBLIC_CACHE_SECONDS = int(os.environ.get("PUBLIC_CACHE_SECONDS", "600"))
+# How often each app server compares the database's count of changes to the live site with
+# the one the cache last announced, and announces a change whose own announcement was lost
+# (its process died after COMMIT, or the cache was down): the longest such a change can stay unseen.
+PUBLIC_CACHE_VERIFY_SECONDS = float(os.environ.get("PUBLIC_CACHE_VERIFY_SECONDS", "1"))
 # After the shared cache fails or times out, each process serves from the database without
 # trying it again for this long (a circuit breaker), instead of waiting on it every request.
 PUBLIC_CACHE_RETRY_SECONDS = float(os.environ.get("PUBLIC_CACHE_RETRY_SECONDS", "5"))

@@ -7,6 +7,14 @@ re-confirming, moving, and the rebuilds they cause): when the change takes the
 live-site lock and again once its transaction has committed. A page served from
 the cache costs no SQL query.
 
+The announcement cannot be lost. Each change also counts itself in the database,
+in its own transaction (``pages.models.LiveSite``), and the generation in the
+shared cache carries the count it was announced for. Every app server compares
+the two every PUBLIC_CACHE_VERIFY_SECONDS (one query, in a thread of its own, never
+in a request) and announces a change nobody announced: its process died after
+COMMIT, never heard back from COMMIT, or could not reach the cache before it
+exited.
+
 The cache must be shared by every process that serves or changes pages (Redis
 in production, a directory on one machine in development): a command that
 publishes is a process too. Production refuses to start with a cache of one
@@ -26,15 +34,20 @@ served from the database and a warning is logged.
 import contextlib
 import functools
 import logging
+import os
 import secrets
+import threading
 import time
 from collections import OrderedDict
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import close_old_connections, transaction
 from django.http import HttpResponse
 from django.utils import translation
+
+from config.database.base import watchdog
+from pages.models import LiveSite
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +67,7 @@ class Process:
         self.generation: int | None = None
         self.checked = 0.0
         self.pages: OrderedDict = OrderedDict()  # key -> (stored at, value)
-        self.unannounced = False
+        self.unannounced: int | None = None  # the count of the change it could not announce
         self.cache_down_until = 0.0
 
     def forget(self) -> None:
@@ -110,51 +123,63 @@ def is_enabled() -> bool:
 
 def _generation() -> int | None:
     local = _this_process
-    if local.unannounced:
+    if local.unannounced is not None:
         # This process changed what is live while the cache was unreachable: announce it
         # before serving anything from the cache, or fail (and serve from the database).
-        _bump()
-        if local.unannounced:
+        _bump(local.unannounced)
+        if local.unannounced is not None:
             raise ConnectionError("the public page cache has not heard of the latest change yet")
     now = local.clock()
     if local.generation is not None and now - local.checked < settings.PUBLIC_CACHE_CHECK_SECONDS:
         return local.generation
-    generation = cache.get(GENERATION_KEY)
-    if generation is None:
-        generation = _start_generation()
+    current = cache.get(GENERATION_KEY)
+    if current is None:
+        current = _start_generation()
+    generation = _announced(current)[0]
     if generation != local.generation:
         local.pages.clear()  # every page held was of an older generation
     local.generation, local.checked = generation, now
     return generation
 
 
-def invalidate() -> None:
+def invalidate(changes: int) -> None:
     """Forget every cached public page, now and again once the current transaction
-    commits (a page read and cached in between would hold the old version).
+    commits (a page read and cached in between would hold the old version), which makes
+    ``changes`` (the live site's count of changes, counted up in this transaction) the
+    count announced.
 
-    Called again inside the same transaction, it does nothing more: one change to the
-    live site, one invalidation, however many pages and languages it touches."""
-    if not _invalidation_pending():
-        _bump()
-        transaction.on_commit(_bump_after_commit)
+    Called again inside the same transaction, it only updates that count: one change to
+    the live site, one invalidation, however many pages and languages it touches."""
+    if pending := _pending_announcement():
+        pending.changes = changes
+        return
+    _bump(changes - 1)  # until this commits, what readers see is the state before it
+    transaction.on_commit(Announcement(changes))
 
 
-def _invalidation_pending() -> bool:
-    """Whether this transaction has already asked for the cache to be emptied on commit.
+class Announcement:
+    """Run once a change to the live site has committed: tell every app server, through
+    the shared cache, that it happened (and which count of changes it made)."""
+
+    def __init__(self, changes: int):
+        self.changes = changes
+
+    def __call__(self) -> None:
+        _bump(self.changes)
+
+
+def _pending_announcement() -> Announcement | None:
+    """What this transaction has already asked to announce once it commits, if anything.
 
     A test runs inside a transaction of its own that never commits (Django's test
     case atomics): there, each change's own outermost block counts as its transaction."""
     connection = transaction.get_connection()
     depth = sum(getattr(block, "_from_testcase", False) for block in connection.atomic_blocks)
     change = connection.savepoint_ids[depth - 1] if depth and len(connection.savepoint_ids) >= depth else None
-    return any(
-        callback is _bump_after_commit and (change is None or change in savepoints)
-        for savepoints, callback, _robust in connection.run_on_commit
-    )
-
-
-def _bump_after_commit() -> None:
-    _bump()
+    for savepoints, callback, _robust in connection.run_on_commit:
+        if isinstance(callback, Announcement) and (change is None or change in savepoints):
+            return callback
+    return None
 
 
 def clear() -> None:
@@ -173,22 +198,85 @@ def _new_generation() -> int:
     return secrets.randbits(62)
 
 
-def _start_generation() -> int | None:
-    cache.add(GENERATION_KEY, _new_generation(), timeout=None)
+def _announced(current) -> tuple[int, int | None]:
+    """The generation held by the shared cache, and the count of changes it was announced for
+    (None when unknown: a cache that lost everything, or an older release's plain number)."""
+    return tuple(current) if isinstance(current, tuple | list) else (current, None)
+
+
+def _start_generation():
+    cache.add(GENERATION_KEY, (_new_generation(), None), timeout=None)
     return cache.get(GENERATION_KEY)
 
 
-def _bump() -> None:
+def _bump(changes: int | None) -> None:
     _this_process.forget()
     try:
         if _this_process.is_cache_down():
             raise ConnectionError("left alone since it failed")
-        cache.set(GENERATION_KEY, _new_generation(), timeout=None)
+        cache.set(GENERATION_KEY, (_new_generation(), changes), timeout=None)
     except Exception as error:  # the cache is unreachable: announce the change as soon as it is back
-        _this_process.unannounced = True
+        _this_process.unannounced = changes
         logger.warning("Could not invalidate the public page cache: %s", error)
     else:
-        _this_process.unannounced = False
+        _this_process.unannounced = None
+
+
+def catch_up() -> bool:
+    """Announce the last change to the live site if the shared cache has not heard of it
+    (or holds a count the database never reached: a restored backup). Returns whether it had to.
+
+    The cache is read before the database: a change committing in between is then seen
+    either by its own announcement or by the next comparison, never lost."""
+    current = cache.get(GENERATION_KEY)
+    announced = None if current is None else _announced(current)[1]
+    changes = LiveSite.objects.values_list("changes", flat=True).first() or 0
+    if announced == changes:
+        return False
+    logger.warning(
+        "Announcing a change to the live site the public page cache had not heard of (%s, announced %s)",
+        changes,
+        announced,
+    )
+    cache.set(GENERATION_KEY, (_new_generation(), changes), timeout=None)
+    _this_process.generation = None  # this process reads the new one on its next request
+    return True
+
+
+def _keep_catching_up() -> None:
+    failing = False
+    while True:
+        time.sleep(settings.PUBLIC_CACHE_VERIFY_SECONDS)
+        close_old_connections()
+        try:
+            with watchdog.guarding():  # a database that stops answering costs a bounded wait here too
+                catch_up()
+        except Exception as error:  # the database or the cache is down: try again next time
+            if not failing:  # said once per outage, not every second
+                logger.warning("Could not compare the live site with the public page cache: %s", error)
+            failing = True
+        else:
+            failing = False
+
+
+_watching = False
+
+
+def watch_live_site() -> None:
+    """In an app server process: compare the database's count of changes to the live site
+    with the shared cache's every PUBLIC_CACHE_VERIFY_SECONDS, in a thread of its own (and
+    in each process forked from this one, such as gunicorn's workers)."""
+    global _watching
+    if not is_enabled() or not settings.PUBLIC_CACHE_VERIFY_SECONDS:
+        return
+    if not _watching:
+        os.register_at_fork(after_in_child=_start_watching)
+    _watching = True
+    _start_watching()
+
+
+def _start_watching() -> None:
+    threading.Thread(target=_keep_catching_up, name="live-site-watch", daemon=True).start()
 
 
 def page_key(generation: int, host: str, path: str) -> str:

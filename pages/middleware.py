@@ -1,5 +1,6 @@
-"""When the database is unreachable, say so kindly (503) instead of failing with
-a 500; Django reconnects by itself on the next request once it is back."""
+"""When the database is unreachable or stops answering, say so kindly (503) instead
+of failing with a 500 or hanging; Django reconnects by itself on the next request once
+it is back."""
 
 import logging
 
@@ -7,6 +8,8 @@ from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
+
+from config.database.base import DatabaseNotAnswering, watchdog
 
 logger = logging.getLogger(__name__)
 
@@ -16,7 +19,9 @@ class DatabaseUnavailableMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        return self.get_response(request)
+        # Every wait on PostgreSQL during the request is bounded (config.database).
+        with watchdog.guarding():
+            return self.get_response(request)
 
     def process_exception(self, request, exception):
         if not isinstance(exception, OperationalError | InterfaceError) or not _unreachable(exception):
@@ -30,7 +35,7 @@ class DatabaseUnavailableMiddleware:
 
 def _unreachable(error: DatabaseError) -> bool:
     """Whether ``error`` says the database cannot be reached, rather than that a query is wrong."""
-    if isinstance(error, InterfaceError):
+    if isinstance(error, InterfaceError | DatabaseNotAnswering):
         return True
     text = str(error).lower()
     return any(

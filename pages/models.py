@@ -273,6 +273,23 @@ class Redirect(models.Model):
         return f"/{self.old_path}/"
 
 
+class LiveSite(models.Model):
+    """The count of changes to the live site that have committed: one row, counted up in
+    each change's own transaction (``publishing.lock_live_site``, which also makes it the
+    lock that puts those changes one after another). The public cache announces each
+    count; an app server that finds one never announced announces it (``pages.cache``)."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    changes = models.PositiveBigIntegerField(_("changes"), default=0)
+
+    class Meta:
+        verbose_name = _("live site")
+        verbose_name_plural = _("live site")
+
+    def __str__(self):
+        return f"{self.changes} changes"
+
+
 class PageRevision(models.Model):
     """One revision of one page (the page and all its sections, every language),
     numbered per page. Written for every revision that holds the page; never changed."""

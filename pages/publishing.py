@@ -24,7 +24,7 @@ from modeltranslation.utils import build_localized_fieldname
 from pages import cache, history, rendering, richtext
 from pages import languages as site_languages
 from pages.history import PageState
-from pages.models import LiveSnapshot, Page, PageRevision, Publication
+from pages.models import LiveSite, LiveSnapshot, Page, PageRevision, Publication
 
 
 class PublishingError(Exception):
@@ -97,24 +97,27 @@ def freeze_for_sign_off(page_revision: PageRevision, language: str) -> dict:
 
 # Changing what is live rebuilds other pages' snapshots too (links, breadcrumbs, child
 # lists), so two changes at once could each rebuild from a state the other is replacing,
-# or wait on each other's rows for ever. Each takes this lock first and keeps it until
-# its transaction ends: changes to the live site happen one at a time (they are rare).
-LIVE_SITE_LOCK = 7_205_759_403_792_793  # any number of our own; PostgreSQL advisory locks
-
-
-def lock_live_site() -> None:
+# or wait on each other's rows for ever. Each counts itself first in the one LiveSite row,
+# whose lock it keeps until its transaction ends: changes to the live site happen one at a
+# time (they are rare), and each is recorded, with the data, for the public cache.
+def lock_live_site() -> int:
     """Wait for, then hold until the end of the transaction, the right to change what is
-    live; and have the public cache forget every page once that transaction commits.
+    live; count the change; and have the public cache forget every page once that
+    transaction commits. Returns the live site's count of changes, this one included.
 
     Every change to what the public sees takes this lock, so this is the one place the
     cache is told: once per transaction, however many pages the change touches."""
     if not connection.in_atomic_block:
         raise RuntimeError("Change the live site inside a transaction (transaction.atomic).")
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LIVE_SITE_LOCK])
-    # SQLite lets one transaction write at a time anyway.
-    cache.invalidate()
+    table = connection.ops.quote_name(LiveSite._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (id, changes) VALUES (1, 1) "
+            f"ON CONFLICT (id) DO UPDATE SET changes = {table}.changes + 1 RETURNING changes"
+        )
+        (changes,) = cursor.fetchone()
+    cache.invalidate(changes)
+    return changes
 
 
 def publish(

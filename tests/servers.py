@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -37,6 +38,13 @@ def postgres_url(port: int | None = None) -> str:
     return f"postgres://{settings['USER']}@127.0.0.1:{port or settings.get('PORT') or 5432}/{settings['NAME']}"
 
 
+def manage(environment: dict, *arguments: str) -> subprocess.CompletedProcess:
+    """``manage.py`` run in a process of its own, as a scheduled job or an operator would, DEBUG off."""
+    env = os.environ | {"DEBUG": "false", "SECRET_KEY": TEST_SECRET_KEY, "LOG_LEVEL": "WARNING"} | environment
+    command = [sys.executable, "manage.py", *arguments]
+    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+
+
 @contextlib.contextmanager
 def server(environment: dict, *, workers: int = 1, output=subprocess.PIPE):
     """gunicorn with DEBUG off, ``environment`` on top; yields its base URL and process."""
@@ -63,3 +71,82 @@ def server(environment: dict, *, workers: int = 1, output=subprocess.PIPE):
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+class Proxy:
+    """A TCP forwarder to ``target`` that can be cut off (every connection dropped, new
+    ones refused) and restored on the same port; paused (everything read, nothing
+    answered) and resumed; or made to lose the database's answer to one COMMIT (the
+    commit happens, the client never hears of it)."""
+
+    def __init__(self, target: tuple[str, int]):
+        self.target = target
+        self.port = free_port()
+        self.connections: list[socket.socket] = []
+        self.listener = None
+        self.hanging = False
+        self.commit_to_lose: float | None = None  # how long to hold that COMMIT first
+        self.start()
+
+    def hang(self):
+        """Accept and read everything, answer nothing: a server that is paused, not down."""
+        self.hanging = True
+
+    def resume(self):
+        self.hanging = False
+
+    def lose_next_commit_reply(self, *, after: float = 0.0):
+        """Hold the next COMMIT for ``after`` seconds, pass it on, then drop the connection
+        before its answer gets back: the client cannot tell whether it committed."""
+        self.commit_to_lose = after
+
+    def start(self):
+        self.listener = socket.create_server(("127.0.0.1", self.port), reuse_port=False)
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        threading.Thread(target=self._accept, args=(self.listener,), daemon=True).start()
+
+    def stop(self):
+        with contextlib.suppress(OSError):
+            self.listener.shutdown(socket.SHUT_RDWR)  # wakes the thread blocked in accept()
+        self.listener.close()
+        for sock in self.connections:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+        self.connections.clear()
+
+    def _accept(self, listener):
+        while True:
+            try:
+                client, _address = listener.accept()
+            except OSError:
+                return
+            self.connections.append(client)
+            if self.hanging:
+                threading.Thread(target=self._pump, args=(client, None, {}), daemon=True).start()
+                continue
+            upstream = socket.create_connection(self.target)
+            self.connections.append(upstream)
+            pair = {"client": client, "muted": False}
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(source, sink, pair), daemon=True).start()
+
+    def _pump(self, source, sink, pair):
+        try:
+            while data := source.recv(65536):
+                if sink is None or self.hanging or (pair["muted"] and sink is pair["client"]):
+                    continue
+                if source is pair["client"] and self.commit_to_lose is not None and b"COMMIT" in data:
+                    held, self.commit_to_lose, pair["muted"] = self.commit_to_lose, None, True
+                    time.sleep(held)
+                    sink.sendall(data)
+                    time.sleep(0.3)  # the database commits; its answer goes nowhere
+                    for sock in (source, sink):
+                        sock.shutdown(socket.SHUT_RDWR)
+                    return
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            with contextlib.suppress(OSError, AttributeError):
+                sink.shutdown(socket.SHUT_WR)

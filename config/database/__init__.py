@@ -1,0 +1,1 @@
+"""PostgreSQL with a bound on every wait for an answer (see ``base``)."""
