@@ -12,6 +12,8 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
+from pages import languages
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -108,11 +110,14 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Bounds on every wait for PostgreSQL (seconds; see config/database/base.py and the README):
-# connecting; a request's wait for any one answer, after which it gets a 503 and the process
-# leaves the database alone for DATABASE_RETRY_SECONDS; and, on the server, the longest a
-# statement may run and a transaction may sit idle (for commands as well as requests).
-DATABASE_CONNECT_TIMEOUT_SECONDS = int(os.environ.get("DATABASE_CONNECT_TIMEOUT_SECONDS", "2"))
-DATABASE_WAIT_SECONDS = float(os.environ.get("DATABASE_WAIT_SECONDS", "2"))
+# connecting (2 at least: libpq's own floor); how long a request waits for an answer before
+# asking whether the server answers at all, and how long that check may take, after which the
+# request gets a 503 and the process leaves the database alone for DATABASE_RETRY_SECONDS;
+# and, on the server, the longest a statement may run and a transaction may sit idle (for
+# commands as well as requests).
+DATABASE_CONNECT_TIMEOUT_SECONDS = max(2, round(float(os.environ.get("DATABASE_CONNECT_TIMEOUT_SECONDS", "2"))))
+DATABASE_WAIT_SECONDS = float(os.environ.get("DATABASE_WAIT_SECONDS", "1"))
+DATABASE_PROBE_SECONDS = float(os.environ.get("DATABASE_PROBE_SECONDS", "1"))
 DATABASE_RETRY_SECONDS = float(os.environ.get("DATABASE_RETRY_SECONDS", "5"))
 DATABASE_STATEMENT_TIMEOUT_SECONDS = float(os.environ.get("DATABASE_STATEMENT_TIMEOUT_SECONDS", "30"))
 DATABASE_IDLE_IN_TRANSACTION_SECONDS = float(os.environ.get("DATABASE_IDLE_IN_TRANSACTION_SECONDS", "60"))
@@ -176,22 +181,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-# Languages: the first is the source language every page is written in first.
-# Adding one is a settings change plus a migration (see the README).
-_LANGUAGE_NAMES = {
-    "en": "English",
-    "cy": "Cymraeg",
-    "ar": "العربية",
-    "pl": "Polski",
-    "ur": "اردو",
-    "fr": "Français",
-    "es": "Español",
-    "de": "Deutsch",
-    "ga": "Gaeilge",
-    "gd": "Gàidhlig",
-}
+# Languages: the first is the source language every page is written in first. Those the
+# site may use, with their names, are listed in pages/languages.py (see the README).
 LANGUAGE_CODE = env_list("LANGUAGES", "en,cy,ar")[0]
-LANGUAGES = [(code, _LANGUAGE_NAMES.get(code, code)) for code in env_list("LANGUAGES", "en,cy,ar")]
+LANGUAGES = languages.named(env_list("LANGUAGES", "en,cy,ar"))
 MODELTRANSLATION_DEFAULT_LANGUAGE = LANGUAGE_CODE
 # Never show one language's text silently in place of another's.
 MODELTRANSLATION_ENABLE_FALLBACKS = False

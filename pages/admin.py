@@ -17,6 +17,7 @@ from modeltranslation.admin import TabbedTranslationAdmin, TranslationStackedInl
 
 from pages import diffs, history, languages
 from pages.models import LiveSnapshot, Page, PageRevision, Publication, Redirect, Section
+from pages.people import display_name
 
 
 class SectionInline(TranslationStackedInline):
@@ -64,12 +65,7 @@ class PageForm(forms.ModelForm):
         if self.instance.pk:
             # Locked until this save's revision is written, so two saves cannot both pass.
             Page.objects.select_for_update().filter(pk=self.instance.pk).first()
-            latest = (
-                PageRevision.objects.filter(page_id=self.instance.pk)
-                .select_related("revision__user")
-                .order_by("-number")
-                .first()
-            )
+            latest = PageRevision.objects.select_related("revision__user").latest_for(self.instance.pk)
             based_on = cleaned.get("based_on")
             if latest is not None and based_on != latest.number:
                 raise forms.ValidationError(self.conflict_message(based_on, latest), code="conflict")
@@ -77,7 +73,7 @@ class PageForm(forms.ModelForm):
 
     def conflict_message(self, based_on: int | None, latest: PageRevision):
         user = latest.revision.user
-        name = (user.get_full_name() or user.get_username()) if user else _t("the system")
+        name = display_name(user)
         compare = reverse("admin:pages_page_compare", args=[self.instance.pk])
         return format_html(
             '{} <a href="{}?old={}&amp;new={}">{}</a> {}',
@@ -198,11 +194,9 @@ class PageAdmin(TabbedTranslationAdmin):
         for publication in Publication.objects.filter(revision__in=shown).order_by("published_at"):
             published.setdefault(publication.revision_id, []).append(publication)
         live_now = dict(LiveSnapshot.objects.filter(page=page).values_list("language", "revision_id"))
-        reviews = self.reviews_of(shown)
         rows = [
             {
                 "revision": revision,
-                "reviews": reviews.get(revision.pk, []),
                 "publications": published.get(revision.pk, []),
                 "live_now": [code for code in languages.codes() if live_now.get(code) == revision.pk],
             }
@@ -220,13 +214,9 @@ class PageAdmin(TabbedTranslationAdmin):
         }
         return TemplateResponse(request, "admin/pages/page/history.html", context)
 
-    def reviews_of(self, revision_ids: list[int]) -> dict[int, list]:
-        """Sign-off steps to mark in the history, by revision (the workflow adds them)."""
-        return {}
-
     def _labels(self):
         titles = dict(Page.objects.values_list("pk", "path"))
-        users = {user.pk: user.get_full_name() or user.get_username() for user in get_user_model().objects.all()}
+        users = {user.pk: display_name(user) for user in get_user_model().objects.all()}
         return {
             "label_for_page": lambda pk: f"/{titles[pk]}/" if pk in titles else _t("a deleted page (%s)") % pk,
             "label_for_user": lambda pk: users.get(pk, str(pk)),
@@ -268,7 +258,7 @@ class PageAdmin(TabbedTranslationAdmin):
             else:
                 self.message_user(request, _t("Reverted to revision %s. What is live has not changed.") % target.number)
             return redirect("admin:pages_page_history", page.pk)
-        latest = PageRevision.objects.filter(page=page).order_by("-number").first()
+        latest = PageRevision.objects.latest_for(page)
         comparison = diffs.compare(history.page_state(latest), history.page_state(target), **self._labels())
         context = self.admin_site.each_context(request) | {
             "title": _t("Revert “%(page)s” to revision %(number)s?") % {"page": page, "number": target.number},

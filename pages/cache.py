@@ -227,19 +227,28 @@ def catch_up() -> bool:
     (or holds a count the database never reached: a restored backup). Returns whether it had to.
 
     The cache is read before the database: a change committing in between is then seen
-    either by its own announcement or by the next comparison, never lost."""
+    either by its own announcement or by the next comparison, never lost. Of the servers
+    that find the same change unannounced at once, one announces it."""
     current = cache.get(GENERATION_KEY)
-    announced = None if current is None else _announced(current)[1]
+    if current is None:
+        current = _start_generation()
+        if current is None:  # a cache that keeps nothing (DummyCache): nothing to catch up with
+            return False
+    announced = _announced(current)[1]
     changes = LiveSite.objects.values_list("changes", flat=True).first() or 0
-    if announced == changes:
+    if announced == changes or not cache.add(f"public:catching-up:{announced}:{changes}", True, timeout=5):
         return False
-    logger.warning(
+    # None: a cache that started afresh (a restarted Redis) and so knows no count yet.
+    log = logger.info if announced is None else logger.warning
+    log(
         "Announcing a change to the live site the public page cache had not heard of (%s, announced %s)",
         changes,
         announced,
     )
     cache.set(GENERATION_KEY, (_new_generation(), changes), timeout=None)
     _this_process.generation = None  # this process reads the new one on its next request
+    if _this_process.unannounced is not None and _this_process.unannounced <= changes:
+        _this_process.unannounced = None  # announced now
     return True
 
 

@@ -22,6 +22,7 @@ from reversion.models import Version
 
 from pages import languages
 from pages.models import Page, PageRevision, Section
+from pages.people import display_name
 
 PAGE_FIELDS = ("title", "summary")
 SECTION_FIELDS = ("heading", "body")
@@ -126,7 +127,7 @@ def _number_page_revisions(sender, revision, versions, **kwargs) -> None:
             continue
         page_id = int(version.object_id)
         new = PageState.from_versions(page_id, versions)
-        previous = PageRevision.objects.filter(page_id=page_id).order_by("-number").first()
+        previous = PageRevision.objects.latest_for(page_id)
         old = page_state(previous) if previous else None
         PageRevision.objects.create(
             revision=revision,
@@ -175,10 +176,10 @@ def revert_page(*, page: Page, number: int, user: AbstractBaseUser, reason: str 
     target = PageRevision.objects.filter(page=page, number=number).select_related("revision").first()
     if target is None:
         raise HistoryError(f"“{page}” has no revision {number}.")
-    comment = f"Reverted to revision {number} by {_name(user)}"
+    comment = f"Reverted to revision {number} by {display_name(user)}"
     with revision(user=user, comment=f"{comment}: {reason.strip()}" if reason.strip() else comment):
         _restore(page_state(target))
-    return PageRevision.objects.filter(page=page).order_by("-number").first()
+    return PageRevision.objects.latest_for(page)
 
 
 @dataclass
@@ -208,10 +209,10 @@ def recover_page(*, page_id: int, user: AbstractBaseUser) -> Page:
     them, in a new revision. Raises HistoryError if it cannot be."""
     if Page.objects.filter(pk=page_id).exists():
         raise HistoryError("That page has not been deleted.")
-    latest = PageRevision.objects.filter(page_id=page_id).order_by("-number").select_related("revision").first()
+    latest = PageRevision.objects.select_related("revision").latest_for(page_id)
     if latest is None:
         raise HistoryError("There is no history of that page to recover it from.")
-    with revision(user=user, comment=f"Recovered by {_name(user)}"):
+    with revision(user=user, comment=f"Recovered by {display_name(user)}"):
         return _restore(page_state(latest))
 
 
@@ -250,7 +251,3 @@ def _restore(state: PageState) -> Page:
     except moves.MoveError as error:
         raise HistoryError(f"The page cannot go back where it was: {error}") from None
     return page
-
-
-def _name(user: AbstractBaseUser) -> str:
-    return user.get_full_name() or user.get_username()

@@ -40,7 +40,7 @@ def require_revision() -> None:
 class PageQuerySet(models.QuerySet):
     def live(self):
         """Pages with a live version in at least one language."""
-        return self.filter(pk__in=LiveSnapshot.objects.filter(withdrawn_at__isnull=True).values("page_id"))
+        return self.filter(pk__in=LiveSnapshot.objects.live().values("page_id"))
 
     def id_for_public_path(self, public_path: str) -> int | None:
         """The id of the page at a public address such as ``/cy/a/b/``, or None."""
@@ -290,6 +290,12 @@ class LiveSite(models.Model):
         return f"{self.changes} changes"
 
 
+class PageRevisionQuerySet(models.QuerySet):
+    def latest_for(self, page: "Page | int") -> "PageRevision | None":
+        """The page's highest-numbered revision, or None if it has none."""
+        return self.filter(page=page).order_by("-number").first()
+
+
 class PageRevision(models.Model):
     """One revision of one page (the page and all its sections, every language),
     numbered per page. Written for every revision that holds the page; never changed."""
@@ -302,6 +308,8 @@ class PageRevision(models.Model):
     structure_changed = models.BooleanField(
         _("structure changed"), default=False, help_text=_("Address, place, owner, related pages or sections moved.")
     )
+
+    objects = PageRevisionQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("page revision")

@@ -15,11 +15,9 @@ from django.db.models import F
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from pages import rendering
+from pages import languages, rendering
 from pages.models import LiveSnapshot
 
-# PostgreSQL's text search configurations for the site's languages.
-CONFIGURATIONS = {"en": "english", "ar": "arabic", "fr": "french", "es": "spanish", "de": "german", "ga": "irish"}
 MAX_RESULTS = 50
 LONGEST_QUERY = 200
 # Around each match in an excerpt, marked for highlighting after escaping.
@@ -38,7 +36,7 @@ def find(query: str, language: str) -> list[Result]:
     query = " ".join(query.split())[:LONGEST_QUERY]
     if not re.search(r"\w", query):
         return []
-    live = LiveSnapshot.objects.filter(language=language, withdrawn_at__isnull=True)
+    live = LiveSnapshot.objects.live().filter(language=language)
     if connection.vendor == "postgresql":
         return _postgresql(live, query, language)
     return _anywhere(live, query, language)
@@ -57,7 +55,7 @@ def _summary(summary: str) -> str:
 def _postgresql(live, query: str, language: str) -> list[Result]:
     from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVector
 
-    config = CONFIGURATIONS.get(language, "simple")
+    config = languages.search_configuration(language)
     vector = (
         SearchVector("title", weight="A", config=config)
         + SearchVector("summary", weight="B", config=config)

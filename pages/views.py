@@ -34,8 +34,9 @@ def home(request, language):
     _activate(language)
     snapshots = {}
     rows = (
-        LiveSnapshot.objects.for_reader(language)
-        .filter(page__parent__isnull=True, withdrawn_at__isnull=True)
+        LiveSnapshot.objects.live()
+        .for_reader(language)
+        .filter(page__parent__isnull=True)
         .order_by("page__position", "path", "preference")
         .only("page_id", "language", "path", "title", "summary")
     )
@@ -161,7 +162,7 @@ def sitemap(request):
     """Every live page in every language it is live in, each with its language alternates."""
     translation.activate(languages.source())  # one sitemap, whatever the visitor's browser asks for
     rows = (
-        LiveSnapshot.objects.filter(withdrawn_at__isnull=True)
+        LiveSnapshot.objects.live()
         .order_by("path", "language")
         .values_list("path", "language", "languages", "published_at")
     )

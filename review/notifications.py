@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from pages import languages
+from review import selectors
 from review.models import Notification, Profile, ReviewRequest
 
 logger = logging.getLogger(__name__)
@@ -73,7 +74,7 @@ def _queue(recipients, kind: str, request: ReviewRequest, **context) -> list[int
 def submitted(requests: list[ReviewRequest]) -> None:
     """Tell the reviewers who may approve it that a version awaits them."""
     for request in requests:
-        reviewers = holders_of("sign_off").exclude(pk__in=request.authors.values("pk"))
+        reviewers = selectors.reviewers_for(request, holders_of("sign_off"))
         _queue(reviewers, "submitted", request)
 
 

@@ -91,7 +91,7 @@ def due_items(today: datetime.date) -> list[Item]:
     """Every reminder due on ``today``: two queries, whatever their number."""
     leads = lead_times()
     horizon = today + datetime.timedelta(days=max(leads, default=0))
-    snapshots = LiveSnapshot.objects.filter(withdrawn_at__isnull=True, next_review_due__lte=horizon)
+    snapshots = LiveSnapshot.objects.live().filter(next_review_due__lte=horizon)
     in_workflow = {
         (page_id, language): state
         for page_id, language, state in ReviewRequest.objects.filter(

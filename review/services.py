@@ -7,44 +7,31 @@ step, and queues its e-mails, which are sent after the transaction commits so
 that a mail failure never undoes or blocks a step.
 """
 
-import calendar
+import contextlib
 import datetime
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Max
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from pages.errors import PublishingError
 
 from pages import history, moves, publishing
 from pages import languages as site_languages
-from pages.models import LiveSnapshot, Page, PageRevision, Publication
-from review import notifications
+from pages.models import LiveSnapshot, Page, PageRevision
+from pages.people import display_name
+from review import notifications, selectors
+from review.dates import check_review_dates, default_review_dates
+from review.errors import CannotPublish, NotAllowed, WorkflowError
 from review.models import OPEN_STATES, ReviewRequest, State, Transition
 
 DRAFT = "draft"
 LIVE = "live"
 WITHDRAWN = "withdrawn"
 
-
-class WorkflowError(Exception):
-    """A step was refused; the message says why, for the person who asked."""
-
-
-class NotAllowed(WorkflowError):
-    pass
-
-
 # The longest comment a step keeps (and e-mails): the admin's forms say the same.
 COMMENT_MAX_LENGTH = 4000
-
-
-def display_name(user: AbstractBaseUser | None) -> str:
-    if user is None:
-        return _("the system")
-    return user.get_full_name() or user.get_username()
 
 
 def _require(user: AbstractBaseUser, permission: str, doing: str) -> None:
@@ -53,11 +40,17 @@ def _require(user: AbstractBaseUser, permission: str, doing: str) -> None:
 
 
 def _check_language(language: str) -> None:
-    if not site_languages.is_known(language):
-        known = ", ".join(site_languages.codes())
-        raise WorkflowError(
-            _("Unknown language %(code)s: this site has %(known)s.") % {"code": language, "known": known}
-        )
+    with _publishing_refusals():
+        site_languages.check(language)
+
+
+@contextlib.contextmanager
+def _publishing_refusals():
+    """Publishing's refusals, as the workflow's: a CannotPublish that keeps the original."""
+    try:
+        yield
+    except PublishingError as error:
+        raise CannotPublish(error) from error
 
 
 def _comment(text: str | None, *, required: str | None = None) -> str:
@@ -91,77 +84,6 @@ def _log(request: ReviewRequest | None, *, page, action, from_state, to_state, u
     )
 
 
-def _live(page_id: int, language: str) -> LiveSnapshot | None:
-    return (
-        LiveSnapshot.objects.filter(page_id=page_id, language=language, withdrawn_at__isnull=True)
-        .select_related("revision")
-        .first()
-    )
-
-
-def last_published_number(page_id: int, language: str) -> int:
-    """The revision number last published in ``language`` (0 if never)."""
-    publication = (
-        Publication.objects.filter(page_id=page_id, language=language, revision__isnull=False)
-        .select_related("revision")
-        .order_by("-published_at", "-pk")
-        .first()
-    )
-    return publication.revision.number if publication else 0
-
-
-def authors_since_live(page_revision: PageRevision, language: str) -> set[int]:
-    """The people who wrote changes to ``language`` (or to the page's structure)
-    between the last published version in that language and ``page_revision``."""
-    since = last_published_number(page_revision.page_id, language)
-    rows = PageRevision.objects.filter(
-        page_id=page_revision.page_id, number__gt=since, number__lte=page_revision.number
-    ).values_list("languages", "structure_changed", "revision__user_id")
-    return {user_id for changed, structural, user_id in rows if user_id and (language in changed or structural)}
-
-
-def add_months(date: datetime.date, months: int) -> datetime.date:
-    """``date`` moved on by ``months``; the 31st becomes the month's last day."""
-    years, month_index = divmod(date.month - 1 + months, 12)
-    year, month = date.year + years, month_index + 1
-    return date.replace(year=year, month=month, day=min(date.day, calendar.monthrange(year, month)[1]))
-
-
-def default_review_dates(page: Page, today: datetime.date | None = None) -> tuple[datetime.date, datetime.date]:
-    today = today or timezone.localdate()
-    return today, add_months(today, page.review_interval_months)
-
-
-def check_review_dates(
-    *, page: Page, revision: PageRevision, last_reviewed: datetime.date, next_review_due: datetime.date
-) -> None:
-    """Raise WorkflowError unless the dates can stand on a sign-off of ``revision``: the
-    review happened between the writing of that wording and today, and the next one is
-    due in the future, at most the page's review interval after it."""
-    today = timezone.localdate()
-    written = timezone.localdate(revision.revision.date_created)
-    latest_due = add_months(last_reviewed, page.review_interval_months)
-    if last_reviewed > today:
-        raise WorkflowError(_("The review date cannot be in the future."))
-    if next_review_due <= last_reviewed:
-        raise WorkflowError(_("The next review must come after the date of this review."))
-    if next_review_due <= today:
-        raise WorkflowError(_("The next review cannot be due today or in the past."))
-    if last_reviewed < written:
-        raise WorkflowError(
-            _("The review date cannot be before the wording it signs off was written (%(date)s).")
-            % {"date": date_format(written, "j M Y")}
-        )
-    if next_review_due > latest_due:
-        raise WorkflowError(
-            _(
-                "The next review can be due at most %(months)s months after this review (by %(date)s): "
-                "that is this page's review interval."
-            )
-            % {"months": page.review_interval_months, "date": date_format(latest_due, "j M Y")}
-        )
-
-
 def _supersede(requests, *, by: AbstractBaseUser | None, reason: str) -> None:
     for old in requests:
         _log(
@@ -190,8 +112,7 @@ def submit(
         _check_language(language)
     with transaction.atomic():
         page = Page.objects.select_for_update().get(pk=page.pk)
-        latest = PageRevision.objects.filter(page=page).order_by("-number").first()
-        revision = revision or latest
+        revision = revision or PageRevision.objects.latest_for(page)
         if revision is None or revision.page_id != page.pk:
             raise WorkflowError(_("This page has no saved revision to submit."))
         created = []
@@ -202,31 +123,21 @@ def submit(
 
 
 def _submit_one(page: Page, revision: PageRevision, language: str, user, comment: str) -> ReviewRequest:
-    name = site_languages.local_name(language)
-    live = _live(page.pk, language)
-    if live is not None and live.revision is not None and live.revision.number >= revision.number:
-        raise WorkflowError(
-            _("Revision %(number)s is not newer than the live %(name)s version.")
-            % {"number": revision.number, "name": name}
-        )
-    try:
+    live = selectors.live_version(page.pk, language)
+    open_requests = list(
+        ReviewRequest.objects.select_for_update().filter(page=page, language=language, state__in=OPEN_STATES)
+    )
+    if refusal := selectors.submission_refusal(revision, language, live, open_requests):
+        raise WorkflowError(refusal)
+    with _publishing_refusals():
         wording = publishing.freeze_for_sign_off(revision, language)
-    except publishing.PublishingError as error:
-        raise WorkflowError(str(error)) from None
     if live is not None and live.source == wording:
         raise WorkflowError(
             _(
                 "Nothing in the %(name)s wording has changed since the live version. To renew its review dates, "
                 "a reviewer can mark it “Reviewed, no change needed”."
             )
-            % {"name": name}
-        )
-    open_requests = ReviewRequest.objects.select_for_update().filter(
-        page=page, language=language, state__in=OPEN_STATES
-    )
-    if any(r.revision_id == revision.pk and r.state != State.CHANGES_REQUESTED for r in open_requests):
-        raise WorkflowError(
-            _("Revision %(number)s is already submitted in %(name)s.") % {"number": revision.number, "name": name}
+            % {"name": site_languages.local_name(language)}
         )
     previous = [r for r in open_requests if r.state != State.APPROVED]
     from_state = previous[0].state if previous else (LIVE if live else DRAFT)
@@ -234,7 +145,7 @@ def _submit_one(page: Page, revision: PageRevision, language: str, user, comment
     request = ReviewRequest.objects.create(
         page=page, language=language, revision=revision, submitted_by=user, submitted_at=timezone.now()
     )
-    request.authors.set(authors_since_live(revision, language))
+    request.authors.set(selectors.authors_since_live(revision, language))
     _log(
         request,
         page=page,
@@ -274,7 +185,7 @@ def approve(
     comment = _comment(comment)
     with transaction.atomic():
         request = _locked(request, State.IN_REVIEW)
-        if request.authors.filter(pk=user.pk).exists():
+        if selectors.is_author(user, request):
             raise NotAllowed(
                 _("You wrote changes in this version since it was last live, so another reviewer must approve it.")
             )
@@ -284,10 +195,8 @@ def approve(
         check_review_dates(
             page=request.page, revision=request.revision, last_reviewed=last_reviewed, next_review_due=next_review_due
         )
-        try:
+        with _publishing_refusals():
             request.wording = publishing.freeze_for_sign_off(request.revision, request.language)
-        except publishing.PublishingError as error:
-            raise WorkflowError(str(error)) from None
         request.state = State.APPROVED
         request.approved_by = user
         request.approved_at = timezone.now()
@@ -329,11 +238,6 @@ def request_changes(*, request: ReviewRequest, user: AbstractBaseUser, comment: 
     return request
 
 
-def last_withdrawn_at(page_id: int) -> datetime.datetime | None:
-    """When ``page`` was last withdrawn (a recall), if ever."""
-    return Transition.objects.filter(page_id=page_id, action=Transition.Action.WITHDRAW).aggregate(at=Max("at"))["at"]
-
-
 def publish(*, request: ReviewRequest, user: AbstractBaseUser, comment: str = "") -> LiveSnapshot:
     """Make the approved wording of ``request`` live. Refuses an approval older than the
     page's last withdrawal: a recalled page comes back only through a new sign-off."""
@@ -343,14 +247,14 @@ def publish(*, request: ReviewRequest, user: AbstractBaseUser, comment: str = ""
         # The live site first, then the rows: every change to it takes its locks in this order.
         publishing.lock_live_site()
         request = _locked(request, State.APPROVED)
-        involved = user.pk == request.approved_by_id or request.authors.filter(pk=user.pk).exists()
+        involved = user.pk == request.approved_by_id or selectors.is_author(user, request)
         if settings.REVIEW_REQUIRE_THIRD_PERSON and involved:
             raise NotAllowed(_("This site requires a third person to publish: neither an author nor the reviewer may."))
-        live = _live(request.page_id, request.language)
+        live = selectors.live_version(request.page_id, request.language)
         if live is not None and live.revision is not None and live.revision.number > request.revision.number:
             _supersede([request], by=user, reason=_("A newer revision is live."))
             raise WorkflowError(_("A newer revision is already live in this language; this one is superseded."))
-        withdrawn_at = last_withdrawn_at(request.page_id)
+        withdrawn_at = selectors.last_withdrawn_at(request.page_id)
         if withdrawn_at is not None and request.approved_at <= withdrawn_at:
             raise WorkflowError(
                 _("The page was withdrawn after this version was approved: it needs a new sign-off to come back.")
@@ -388,27 +292,6 @@ def publish(*, request: ReviewRequest, user: AbstractBaseUser, comment: str = ""
     return snapshot
 
 
-def live_authors(snapshot: LiveSnapshot) -> set[int]:
-    """The people who wrote the changes the live version ``snapshot`` brought (those its
-    reviewer could not be): the authors of the sign-off that put it live."""
-    published = (
-        ReviewRequest.objects.filter(
-            page_id=snapshot.page_id, language=snapshot.language, revision=snapshot.revision, state=State.PUBLISHED
-        )
-        .order_by("-published_at", "-pk")
-        .first()
-    )
-    if published is not None:
-        return set(published.authors.values_list("pk", flat=True))
-    # Published before sign-offs were recorded: everyone who ever wrote this language.
-    rows = PageRevision.objects.filter(page_id=snapshot.page_id, number__lte=snapshot.revision.number).values_list(
-        "languages", "structure_changed", "revision__user_id"
-    )
-    return {
-        user_id for changed, structural, user_id in rows if user_id and (snapshot.language in changed or structural)
-    }
-
-
 def reconfirm(
     *,
     page: Page,
@@ -428,10 +311,10 @@ def reconfirm(
         # Taken before reading what is live, so that a withdrawal cannot slip in between.
         publishing.lock_live_site()
         page = Page.objects.select_for_update().get(pk=page.pk)
-        live = _live(page.pk, language)
+        live = selectors.live_version(page.pk, language)
         if live is None or live.revision is None:
             raise WorkflowError(_("There is no live version in this language to re-confirm."))
-        authors = live_authors(live)
+        authors = selectors.live_authors(live)
         if user.pk in authors:
             raise NotAllowed(_("You wrote changes in the live version, so another reviewer must re-confirm it."))
         proposed_reviewed, proposed_due = default_review_dates(page)
@@ -491,10 +374,8 @@ def withdraw(*, page: Page, user: AbstractBaseUser, reason: str) -> list[LiveSna
     reason = _comment(reason, required=_("Say why the page is withdrawn: readers are told."))
     with transaction.atomic():
         publishing.lock_live_site()
-        try:
+        with _publishing_refusals():
             snapshots = publishing.withdraw(page=page, reason=reason)
-        except publishing.PublishingError as error:
-            raise WorkflowError(str(error)) from None
         _log(
             None,
             page=page,
@@ -548,21 +429,3 @@ def move(*, page: Page, parent: Page | None, slug: str, position: int, user: Abs
                 revision=None,
             )
     return page
-
-
-def states(page: Page) -> dict[str, str]:
-    """Each language's state for ``page``: its open request's, else live, withdrawn or draft."""
-    result = {}
-    snapshots = {s.language: s for s in LiveSnapshot.objects.filter(page=page)}
-    open_requests = {}
-    for request in ReviewRequest.objects.filter(page=page, state__in=OPEN_STATES).order_by("submitted_at"):
-        open_requests[request.language] = request.state
-    for code in site_languages.codes():
-        snapshot = snapshots.get(code)
-        if code in open_requests:
-            result[code] = open_requests[code]
-        elif snapshot is not None:
-            result[code] = WITHDRAWN if snapshot.withdrawn_at else LIVE
-        else:
-            result[code] = DRAFT
-    return result

@@ -40,6 +40,14 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _database_not_left_alone():
+    # A test that cut a connection (the database "stopped answering") leaves no breaker open for the next.
+    from config.database.base import watchdog
+
+    watchdog.down_until = 0.0
+
+
+@pytest.fixture(autouse=True)
 def _empty_cache():
     # Cached public pages must not outlive the test that made them.
     from pages import cache

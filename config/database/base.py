@@ -7,17 +7,25 @@ network that drops everything): a query already sent then waits for ever, and so
 request queued behind it on that app server.
 
 So while a thread serves a request (see ``pages.middleware``), every query, commit and
-rollback it sends is watched: with no answer after ``DATABASE_WAIT_SECONDS``, the connection
-is cut and the query fails (the request gets the friendly 503). The process then leaves the
-database alone for ``DATABASE_RETRY_SECONDS``: requests that need it get the 503 at once,
-cached pages are served as usual, and the next request after that tries again.
+rollback it sends is watched. With no answer after ``DATABASE_WAIT_SECONDS``, the watchdog
+asks the server, on a connection of its own, whether it answers at all (PostgreSQL's
+postmaster replies to a one-packet SSL request at once, however busy its backends are):
+
+- it does: the query is merely slow, or waits for a lock; it goes on (the server's own
+  statement timeout bounds it), and is asked about again after as long;
+- it does not, within ``DATABASE_PROBE_SECONDS``: the connection is cut, the query fails
+  (the request gets the friendly 503), and this process leaves the database alone for
+  ``DATABASE_RETRY_SECONDS``: requests that need it get the 503 at once, cached pages are
+  served as usual, and the next request after that tries again.
 """
 
 import contextlib
 import os
 import socket
+import struct
 import threading
 import time
+from collections.abc import Callable
 
 import psycopg
 from django.conf import settings
@@ -30,7 +38,7 @@ class DatabaseNotAnswering(OperationalError):
 
 
 class Watchdog:
-    """One thread per process that cuts the connections whose answer is overdue."""
+    """One thread per process that cuts the connections whose server stopped answering."""
 
     def __init__(self, clock=time.monotonic):
         self.clock = clock
@@ -41,7 +49,7 @@ class Watchdog:
 
     def _reset(self) -> None:
         self._lock = threading.Lock()
-        self._waits: dict[object, tuple[float, int]] = {}  # wait -> (deadline, socket)
+        self._waits: dict[object, list] = {}  # wait -> [deadline, its own copy of the socket, probe]
         self._cut: set[object] = set()
         self._thread: threading.Thread | None = None
 
@@ -69,17 +77,22 @@ class Watchdog:
         self.down_until = self.clock() + settings.DATABASE_RETRY_SECONDS
 
     @contextlib.contextmanager
-    def watching(self, fileno: int | None, *, always: bool = False):
-        """Cut the connection on socket ``fileno`` if the block still waits on it after
-        DATABASE_WAIT_SECONDS (in a guarded thread, or ``always``)."""
+    def watching(self, fileno: int | None, probe: Callable[[], bool], *, always: bool = False):
+        """Watch the block's wait on socket ``fileno`` (in a guarded thread, or ``always``):
+        past DATABASE_WAIT_SECONDS, cut it unless ``probe()`` finds the server answering."""
         seconds = settings.DATABASE_WAIT_SECONDS
         if fileno is None or not seconds or not (always or self.is_guarded()):
             yield
             return
         self.refuse_while_down()
         wait = object()
+        try:  # a copy of its own, so that the number can never be another socket's by the time it is cut
+            sock = socket.socket(fileno=os.dup(fileno))
+        except OSError:
+            yield
+            return
         with self._lock:
-            self._waits[wait] = (self.clock() + seconds, fileno)
+            self._waits[wait] = [self.clock() + seconds, sock, probe]
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._watch, name="database-watchdog", daemon=True)
                 self._thread.start()
@@ -87,7 +100,9 @@ class Watchdog:
             yield
         except (OperationalError, psycopg.OperationalError) as error:
             if wait in self._cut:
-                raise DatabaseNotAnswering(f"The database did not answer within {seconds:g} s.") from error
+                raise DatabaseNotAnswering(
+                    f"The database did not answer within {seconds:g} s, nor a check that it was there."
+                ) from error
             raise
         finally:
             with self._lock:
@@ -95,23 +110,48 @@ class Watchdog:
                 if wait in self._cut:
                     self._cut.discard(wait)
                     self.trip()
+            sock.close()
 
     def _watch(self) -> None:
         while True:
             time.sleep(0.05)
-            with self._lock:  # a wait still registered holds its socket open: never another's
-                now = self.clock()
-                for wait, (deadline, fileno) in list(self._waits.items()):
-                    if now >= deadline:
-                        del self._waits[wait]
-                        self._cut.add(wait)
-                        _cut(fileno)
+            now = self.clock()
+            with self._lock:
+                overdue = [(wait, entry) for wait, entry in self._waits.items() if now >= entry[0]]
+            for wait, (_deadline, sock, probe) in overdue:
+                answering = probe()  # outside the lock: it may take DATABASE_PROBE_SECONDS
+                with self._lock:
+                    if wait not in self._waits:
+                        continue  # answered meanwhile
+                    if answering:
+                        self._waits[wait][0] = self.clock() + settings.DATABASE_WAIT_SECONDS
+                        continue
+                    del self._waits[wait]
+                    self._cut.add(wait)
+                    with contextlib.suppress(OSError):
+                        sock.shutdown(socket.SHUT_RDWR)  # wakes the waiting thread with an error
 
 
-def _cut(fileno: int) -> None:
-    """Shut the socket down, which wakes whoever waits on it with an error; its owner closes it."""
-    with contextlib.suppress(OSError), socket.socket(fileno=os.dup(fileno)) as sock:
-        sock.shutdown(socket.SHUT_RDWR)
+# PostgreSQL's SSLRequest: the postmaster answers it with one byte, before any backend is involved.
+SSL_REQUEST = struct.pack("!ii", 8, 80877103)
+
+
+def server_answers(host: str, port: int) -> bool:
+    """Whether the PostgreSQL server at ``host`` and ``port`` answers a new connection
+    within DATABASE_PROBE_SECONDS."""
+    timeout = settings.DATABASE_PROBE_SECONDS
+    try:
+        if host.startswith("/"):  # a Unix socket's directory
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            sock.settimeout(timeout)
+            sock.connect(os.path.join(host, f".s.PGSQL.{port}"))
+        else:
+            sock = socket.create_connection((host, port), timeout=timeout)
+        with sock:
+            sock.sendall(SSL_REQUEST)
+            return sock.recv(1) != b""
+    except OSError:
+        return False
 
 
 watchdog = Watchdog()
@@ -122,11 +162,17 @@ class DatabaseWrapper(base.DatabaseWrapper):
         super().__init__(*args, **kwargs)
         self.execute_wrappers.append(self._watched_execute)
 
-    def _socket(self) -> int | None:
-        return self.connection.fileno() if self.connection is not None and not self.connection.closed else None
+    def _watched(self, *, always: bool = False):
+        if self.connection is None or self.connection.closed:
+            return watchdog.watching(None, self._server_answers)
+        return watchdog.watching(self.connection.fileno(), self._server_answers, always=always)
+
+    def _server_answers(self) -> bool:
+        info = self.connection.info
+        return server_answers(info.host, info.port)
 
     def _watched_execute(self, execute, sql, params, many, context):
-        with watchdog.watching(self._socket()):
+        with self._watched():
             return execute(sql, params, many, context)
 
     def get_new_connection(self, conn_params):
@@ -139,18 +185,18 @@ class DatabaseWrapper(base.DatabaseWrapper):
             raise
 
     def init_connection_state(self):
-        with watchdog.watching(self._socket()):
+        with self._watched():
             super().init_connection_state()
 
     def is_usable(self):
         # Asked between requests too (Django's health checks): never waits for ever.
-        with watchdog.watching(self._socket(), always=True):
+        with self._watched(always=True):
             return super().is_usable()
 
     def _commit(self):
-        with watchdog.watching(self._socket()):
+        with self._watched():
             return super()._commit()
 
     def _rollback(self):
-        with watchdog.watching(self._socket()):
+        with self._watched():
             return super()._rollback()

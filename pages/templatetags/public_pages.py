@@ -11,11 +11,7 @@ def text_direction(language: str) -> str:
     return languages.direction(language)
 
 
-# Open Graph wants a language with its territory; the site's languages, where they are at home.
-OG_LOCALES = {"en": "en_GB", "cy": "cy_GB", "ga": "ga_IE", "gd": "gd_GB", "ar": "ar_AR", "ur": "ur_PK", "pl": "pl_PL",
-              "fr": "fr_FR", "es": "es_ES", "de": "de_DE"}  # fmt: skip
-
-
 @register.filter
 def og_locale(language: str) -> str:
-    return OG_LOCALES.get(language, language)
+    """The language with its territory, as Open Graph wants it, such as ``cy_GB``."""
+    return languages.open_graph_locale(language)

@@ -516,3 +516,18 @@ def test_the_history_marks_sign_offs_and_publications(client, people, page):
     html = as_user(client, people["editor"]).get(f"/admin/pages/page/{page.pk}/history/").content.decode()
     assert "en: approved by Dr Rhys Evans (published)" in html
     assert "live now: en" in html
+
+
+def test_publishing_refusals_keep_their_type_and_speak_the_persons_language(people, page):
+    from django.utils import translation
+
+    from pages.errors import NotTranslated, UnknownLanguage
+    from review.errors import CannotPublish
+
+    with pytest.raises(CannotPublish) as refused:
+        services.submit(page=page, languages=["ar"], user=people["editor"])
+    assert isinstance(refused.value, services.WorkflowError) and isinstance(refused.value.error, NotTranslated)
+    with translation.override("cy"), pytest.raises(CannotPublish) as refused:
+        services.submit(page=page, languages=["xx"], user=people["editor"])
+    assert isinstance(refused.value.error, UnknownLanguage)
+    assert str(refused.value) == "Iaith anhysbys xx: mae gan y wefan hon en, cy, ar."

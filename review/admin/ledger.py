@@ -1,0 +1,155 @@
+"""The sign-off ledger: every sign-off as it happened, for audits, read-only,
+filterable and exportable as CSV."""
+
+import csv
+import datetime
+
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import HttpResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from pages import languages
+from pages.admin import ReadOnlyAdmin
+from pages.people import display_name
+from review.admin.common import address, author_names, with_page_path
+from review.models import ReviewRequest
+
+User = get_user_model()
+
+
+class PersonFilter(admin.SimpleListFilter):
+    title = _("person")
+    parameter_name = "person"
+
+    def lookups(self, request, model_admin):
+        return [(user.pk, display_name(user)) for user in User.objects.filter(is_staff=True)]
+
+    def queryset(self, request, queryset):
+        if self.value() is None:
+            return queryset
+        try:
+            person = int(self.value())
+        except ValueError:
+            return queryset.none()
+        people = Q(authors=person) | Q(submitted_by=person) | Q(approved_by=person) | Q(published_by=person)
+        return queryset.filter(pk__in=ReviewRequest.objects.filter(people).values("pk"))
+
+
+class LanguageFilter(admin.SimpleListFilter):
+    title = _("language")
+    parameter_name = "language"
+
+    def lookups(self, request, model_admin):
+        return languages.choices()
+
+    def queryset(self, request, queryset):
+        return queryset.filter(language=self.value()) if self.value() else queryset
+
+
+@admin.register(ReviewRequest)
+class LedgerAdmin(ReadOnlyAdmin):
+    """Sign-offs as they happened: read-only, filterable, exportable as CSV."""
+
+    list_display = ("page_link", "language", "revision_number", "author_names", "reviewer", "approved_at")
+    list_display += ("last_reviewed", "next_review_due", "publisher", "published_at", "state", "approval_comment")
+    list_filter = (("approved_at", admin.DateFieldListFilter), LanguageFilter, PersonFilter, "state")
+    search_fields = ["page__path"]
+    list_select_related = ("revision", "approved_by", "published_by")
+    date_hierarchy = "approved_at"
+    # Read by auditors who may not see drafts: the page by its address, never its working title.
+    fields = ("page_link", "language", "revision_number", "author_names", "reviewer", "approved_at")
+    fields += ("last_reviewed", "next_review_due", "publisher", "published_at", "state", "approval_comment")
+    readonly_fields = fields
+
+    CSV_COLUMNS = (
+        "page", "language", "revision", "authors", "submitted by", "submitted", "reviewer", "approved",
+        "last reviewed", "next review due", "publisher", "published", "state", "reconfirmation", "comment",
+    )  # fmt: skip
+
+    def get_queryset(self, request):
+        reviews = super().get_queryset(request).filter(approved_at__isnull=False).prefetch_related("authors")
+        return with_page_path(reviews)
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.has_perm("review.view_ledger")
+
+    def has_module_permission(self, request):
+        return self.has_view_permission(request)
+
+    @admin.display(description=_("page"), ordering="page_path")
+    def page_link(self, review):
+        return address(review)
+
+    @admin.display(description=_("revision"), ordering="revision__number")
+    def revision_number(self, review):
+        return review.revision.number
+
+    @admin.display(description=_("authors"))
+    def author_names(self, review):
+        return ", ".join(author_names(review)) or "—"
+
+    @admin.display(description=_("reviewer"), ordering="approved_by")
+    def reviewer(self, review):
+        return display_name(review.approved_by) if review.approved_by else "—"
+
+    @admin.display(description=_("publisher"), ordering="published_by")
+    def publisher(self, review):
+        return display_name(review.published_by) if review.published_by else "—"
+
+    def get_urls(self):
+        export = path("export.csv", self.admin_site.admin_view(self.export_view), name="review_reviewrequest_export")
+        return [export, *super().get_urls()]
+
+    def changelist_view(self, request, extra_context=None):
+        query = request.GET.urlencode()
+        export_url = reverse("admin:review_reviewrequest_export") + (f"?{query}" if query else "")
+        return super().changelist_view(request, (extra_context or {}) | {"export_url": export_url})
+
+    def export_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        rows = self.get_changelist_instance(request).get_queryset(request)
+        rows = rows.select_related("submitted_by").order_by("approved_at", "pk")
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="sign-offs-{datetime.date.today():%Y-%m-%d}.csv"'
+        writer = csv.writer(response)
+        writer.writerow(self.CSV_COLUMNS)
+        for review in rows:
+            cells = [
+                address(review),
+                review.language,
+                review.revision.number,
+                "; ".join(author_names(review)),
+                display_name(review.submitted_by) if review.submitted_by else "",
+                _iso(review.submitted_at),
+                display_name(review.approved_by) if review.approved_by else "",
+                _iso(review.approved_at),
+                _iso(review.last_reviewed),
+                _iso(review.next_review_due),
+                display_name(review.published_by) if review.published_by else "",
+                _iso(review.published_at),
+                review.state,
+                "yes" if review.is_reconfirmation else "no",
+                review.approval_comment,
+            ]
+            # Any cell may hold someone's words (a name, an address, a comment).
+            writer.writerow([_csv_safe(str(cell)) for cell in cells])
+        return response
+
+
+def _iso(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime.datetime):
+        return timezone.localtime(value).isoformat(timespec="minutes")
+    return value.isoformat()
+
+
+def _csv_safe(text: str) -> str:
+    """Text a spreadsheet will not run as a formula."""
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

@@ -1,0 +1,284 @@
+"""The workflow's steps in the admin, one screen or action each: submit, review
+(approve or request changes, with the diff), publish, re-confirm, withdraw, move, and
+the preview of a revision as readers would see it. Each checks permission on the
+server and calls the one service that takes the step."""
+
+import dataclasses
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils import translation
+from django.utils.translation import gettext as _t
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from pages import diffs, history, languages, moves, publishing
+from pages.history import PageState
+from pages.models import LiveSnapshot, Page
+from pages.rendering import page_context
+from review import dates, selectors, services
+from review.admin.common import forbid_if_not_allowed
+from review.forms import MoveForm, ReviewDatesForm, SubmitForm, WithdrawForm
+from review.models import ReviewRequest, State
+
+
+def may_see_drafts(user) -> bool:
+    """Whether ``user`` may read unpublished wording. Rights are per role, the same
+    for every page; this is the one place to narrow them per page."""
+    return user.is_active and user.is_staff and user.has_perm("pages.view_page")
+
+
+class WorkflowSteps:
+    """The step screens of the workflow's page admin (mixed into it)."""
+
+    def get_urls(self):
+        def view(function, name, *, post_only=False):
+            function = require_POST(function) if post_only else function
+            return self.admin_site.admin_view(function), f"pages_page_{name}"
+
+        routes = [
+            ("<int:object_id>/workflow/submit/", *view(self.submit_view, "submit", post_only=True)),
+            ("<int:object_id>/workflow/review/<int:request_id>/", *view(self.review_view, "review")),
+            ("<int:object_id>/workflow/publish/<int:request_id>/", *view(self.publish_view, "publish", post_only=True)),
+            ("<int:object_id>/workflow/reconfirm/<str:language>/", *view(self.reconfirm_view, "reconfirm")),
+            ("<int:object_id>/workflow/withdraw/", *view(self.withdraw_view, "withdraw")),
+            ("<int:object_id>/workflow/move/", *view(self.move_view, "move")),
+            ("<int:object_id>/preview/<int:number>/<str:language>/", *view(never_cache(self.preview_view), "preview")),
+        ]
+        routes.append(("reviews-due/", *view(self.reviews_due_view, "reviewsdue")))
+        return [path(route, function, name=name) for route, function, name in routes] + super().get_urls()
+
+    def _draft_page(self, request, object_id) -> Page:
+        # Rights first, so that someone without them cannot even learn which pages exist.
+        if not may_see_drafts(request.user):
+            raise PermissionDenied
+        return get_object_or_404(Page, pk=object_id)
+
+    def _request(self, page: Page, request_id: int) -> ReviewRequest:
+        return get_object_or_404(
+            ReviewRequest.objects.select_related("revision__revision__user", "submitted_by"), pk=request_id, page=page
+        )
+
+    def _back(self, page: Page):
+        return redirect("admin:pages_page_change", page.pk)
+
+    def _refused(self, request, error: services.WorkflowError) -> None:
+        """A refused step: 403 when the person may not take it, else the reason as a message."""
+        forbid_if_not_allowed(error)
+        self.message_user(request, str(error), messages.ERROR)
+
+    def submit_view(self, request, object_id):
+        page = self._draft_page(request, object_id)
+        form = SubmitForm(request.POST)
+        if not form.is_valid():
+            self.message_user(request, _t("Choose at least one language to submit."), messages.ERROR)
+            return self._back(page)
+        try:
+            submitted = services.submit(
+                page=page,
+                languages=form.cleaned_data["languages"],
+                user=request.user,
+                comment=form.cleaned_data["comment"],
+            )
+        except services.WorkflowError as error:
+            self._refused(request, error)
+        else:
+            names = ", ".join(languages.local_name(r.language) for r in submitted)
+            self.message_user(
+                request,
+                _t("Revision %(number)s is in review (%(names)s).")
+                % {"number": submitted[0].revision.number, "names": names},
+            )
+        return self._back(page)
+
+    def review_view(self, request, object_id, request_id):
+        page = self._draft_page(request, object_id)
+        review = self._request(page, request_id)
+        if request.method == "POST":
+            return self._decide(request, page, review)
+        reviewed, due = dates.default_review_dates(page)
+        form = ReviewDatesForm(initial={"last_reviewed": reviewed, "next_review_due": due})
+        return self._review_screen(request, page, review, form)
+
+    def _decide(self, request, page, review):
+        form = ReviewDatesForm(request.POST)
+        try:
+            if "request_changes" in request.POST:
+                services.request_changes(request=review, user=request.user, comment=request.POST.get("comment", ""))
+                self.message_user(request, _t("Changes requested; the authors have been told."))
+                return self._back(page)
+            if not form.is_valid():
+                return self._review_screen(request, page, review, form, status=400)
+            services.approve(
+                request=review,
+                user=request.user,
+                last_reviewed=form.cleaned_data["last_reviewed"],
+                next_review_due=form.cleaned_data["next_review_due"],
+                comment=form.cleaned_data["comment"],
+            )
+        except services.WorkflowError as error:
+            forbid_if_not_allowed(error)
+            form.add_error(None, str(error))
+            return self._review_screen(request, page, review, form, status=400)
+        self.message_user(request, _t("Approved. Publishers have been told it is ready."))
+        return self._back(page)
+
+    def _review_screen(self, request, page, review, form, status=200):
+        live = selectors.live_version(page.pk, review.language)
+        if live is not None and live.revision is not None:
+            old = history.page_state(live.revision)
+        else:
+            old = PageState(page={"id": page.pk}, sections=[])
+        comparison = _only_language(
+            diffs.compare(old, history.page_state(review.revision), **self._labels()), review.language
+        )
+        context = self.admin_site.each_context(request) | {
+            "title": _t("Review “%(page)s” in %(language)s")
+            % {"page": page, "language": languages.local_name(review.language)},
+            "opts": self.opts,
+            "original": page,
+            "review": review,
+            "authors": review.authors.all(),
+            "live": live,
+            "comparison": comparison,
+            "form": form,
+            "can_decide": review.state == State.IN_REVIEW and request.user.has_perm("review.sign_off"),
+            "is_author": selectors.is_author(request.user, review),
+            "transitions": review.transitions.select_related("user").order_by("at", "pk"),
+        }
+        return TemplateResponse(request, "admin/review/review.html", context, status=status)
+
+    def publish_view(self, request, object_id, request_id):
+        page = self._draft_page(request, object_id)
+        review = self._request(page, request_id)
+        try:
+            services.publish(request=review, user=request.user)
+        except services.WorkflowError as error:
+            self._refused(request, error)
+        else:
+            self.message_user(
+                request,
+                _t("Published: revision %(number)s is live in %(language)s.")
+                % {"number": review.revision.number, "language": languages.local_name(review.language)},
+            )
+        return self._back(page)
+
+    def reconfirm_view(self, request, object_id, language):
+        page = self._draft_page(request, object_id)
+        if not languages.is_known(language):
+            raise Http404(_t("No such language."))
+        if not request.user.has_perm("review.sign_off"):
+            raise PermissionDenied
+        live = get_object_or_404(LiveSnapshot.objects.live(), page=page, language=language)
+        reviewed, due = dates.default_review_dates(page)
+        form = ReviewDatesForm(request.POST or None, initial={"last_reviewed": reviewed, "next_review_due": due})
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.reconfirm(page=page, language=language, user=request.user, **form.cleaned_data)
+            except services.WorkflowError as error:
+                forbid_if_not_allowed(error)
+                form.add_error(None, str(error))
+            else:
+                self.message_user(request, _t("Re-confirmed: the live version now shows the new review dates."))
+                return self._back(page)
+        context = self.admin_site.each_context(request) | {
+            "title": _t("Reviewed, no change needed: “%(page)s” in %(language)s")
+            % {"page": page, "language": languages.local_name(language)},
+            "opts": self.opts,
+            "original": page,
+            "live": live,
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/review/reconfirm.html", context, status=400 if form.errors else 200)
+
+    def withdraw_view(self, request, object_id):
+        page = self._draft_page(request, object_id)
+        if not request.user.has_perm("review.withdraw"):
+            raise PermissionDenied
+        form = WithdrawForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.withdraw(page=page, user=request.user, reason=form.cleaned_data["reason"])
+            except services.WorkflowError as error:
+                forbid_if_not_allowed(error)
+                form.add_error(None, str(error))
+            else:
+                self.message_user(request, _t("Withdrawn: its address now tells readers it was withdrawn, and why."))
+                return self._back(page)
+        context = self.admin_site.each_context(request) | {
+            "title": _t("Withdraw “%s” from the public site") % page,
+            "opts": self.opts,
+            "original": page,
+            "form": form,
+            "live": LiveSnapshot.objects.filter(page=page).live(),
+        }
+        return TemplateResponse(request, "admin/review/withdraw.html", context, status=400 if form.errors else 200)
+
+    def move_view(self, request, object_id):
+        page = self._draft_page(request, object_id)
+        public = moves.has_public_place(page)
+        if not request.user.has_perm("review.publish" if public else "pages.change_page"):
+            raise PermissionDenied
+        initial = {"parent": page.parent_id, "slug": page.slug, "position": page.position}
+        form = MoveForm(request.POST or None, initial=initial, page=page, admin_site=self.admin_site)
+        if request.method == "POST" and form.is_valid():
+            try:
+                moved = services.move(page=page, user=request.user, **form.cleaned_data)
+            except services.WorkflowError as error:
+                forbid_if_not_allowed(error)
+                form.add_error(None, str(error))
+            else:
+                self.message_user(
+                    request,
+                    _t("Moved: the page is at /%(path)s/ now; its old addresses lead there.") % {"path": moved.path},
+                )
+                return self._back(page)
+        context = self.admin_site.each_context(request) | {
+            "title": _t("Move “%s”") % page,
+            "opts": self.opts,
+            "original": page,
+            "form": form,
+            "media": self.media + form.media,
+            "is_public": public,
+            "below": Page.objects.filter(path__startswith=f"{page.path}/").count(),
+            "redirects": page.redirects.all(),
+        }
+        return TemplateResponse(request, "admin/review/move.html", context, status=400 if form.errors else 200)
+
+    @staticmethod
+    def _preview_response(response):
+        response["X-Robots-Tag"] = "noindex, nofollow"
+        return response
+
+    def preview_view(self, request, object_id, number, language):
+        page = self._draft_page(request, object_id)
+        if not languages.is_known(language):
+            raise Http404(_t("No such language."))
+        revision = self._revision(page, number)
+        try:
+            snapshot = publishing.preview(page, revision, language, next_review_due=dates.default_review_dates(page)[1])
+        except publishing.PublishingError as error:
+            self.message_user(request, str(error), messages.ERROR)
+            return self._back(page)
+        with translation.override(language):
+            context = page_context(snapshot, language) | {"preview_of": revision, "switcher": []}
+            response = TemplateResponse(request, "review/preview.html", context)
+            response.render()
+        return self._preview_response(response)
+
+
+def _only_language(comparison: diffs.Comparison, language: str) -> diffs.Comparison:
+    """``comparison`` with only the wording of ``language`` (structure stays)."""
+    sections = [
+        dataclasses.replace(s, fields=[f for f in s.fields if f.language == language]) for s in comparison.sections
+    ]
+    sections = [s for s in sections if s.status != "changed" or any(f.is_changed for f in s.fields)]
+    return dataclasses.replace(
+        comparison,
+        page_fields=[f for f in comparison.page_fields if f.language == language],
+        sections=sections,
+    )

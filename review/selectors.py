@@ -1,0 +1,196 @@
+"""The workflow's reads: the four-eyes rule, who is waiting for whom, each language's
+state, what can be submitted, which reviews fall due, and who wrote what since a
+version was live. Services write; the admin, the e-mails and the reminders read here."""
+
+import datetime
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Max, Q, QuerySet
+from django.utils.translation import gettext as _
+
+from pages import languages as site_languages
+from pages.models import LiveSnapshot, Page, PageRevision, Publication
+from pages.people import display_name
+from review.models import OPEN_STATES, ReviewRequest, State, Transition
+
+# The four-eyes rule: nobody signs off wording they wrote. --------------------------
+
+
+def is_author(user: AbstractBaseUser, request: ReviewRequest) -> bool:
+    """Whether ``user`` wrote changes in the version ``request`` asks to sign off (no query
+    when its authors were prefetched)."""
+    return any(author.pk == user.pk for author in request.authors.all())
+
+
+def not_written_by(user: AbstractBaseUser) -> Q:
+    """Requests ``user`` wrote nothing in: the only ones they may sign off."""
+    return ~Q(authors=user)
+
+
+def reviewers_for(request: ReviewRequest, reviewers: QuerySet) -> QuerySet:
+    """Of ``reviewers``, those who may sign off ``request``."""
+    return reviewers.exclude(pk__in=request.authors.values("pk"))
+
+
+def my_queue(user: AbstractBaseUser) -> QuerySet:
+    """The open requests waiting for ``user`` to act."""
+    waiting = Q(pk__in=[])
+    if user.has_perm("review.sign_off"):
+        waiting |= Q(state=State.IN_REVIEW) & not_written_by(user)
+    if user.has_perm("review.publish"):
+        waiting |= Q(state=State.APPROVED)
+    if user.has_perm("review.submit_for_review"):
+        waiting |= Q(state=State.CHANGES_REQUESTED) & (Q(submitted_by=user) | Q(authors=user))
+    return ReviewRequest.objects.filter(waiting)
+
+
+# Each language's state. ------------------------------------------------------------
+
+
+def language_states(page: Page) -> dict[str, str]:
+    """Each language's state, for people: its open request's, else draft, withdrawn, live,
+    or live with a newer draft. ``page`` comes with its open requests (``open_requests``),
+    its snapshots and their revisions, and ``latest_revision`` (the page list's query)."""
+    requests = {r.language: r for r in page.open_requests}
+    snapshots = {s.language: s for s in page.snapshots.all()}
+    states = {}
+    for code in site_languages.codes():
+        snapshot = snapshots.get(code)
+        if code in requests:
+            states[code] = requests[code].get_state_display()
+        elif snapshot is None:
+            states[code] = _("draft")
+        elif snapshot.withdrawn_at:
+            states[code] = _("withdrawn")
+        elif snapshot.revision and page.latest_revision and page.latest_revision > snapshot.revision.number:
+            states[code] = _("live, with a newer draft")
+        else:
+            states[code] = _("live")
+    return states
+
+
+def submission_refusal(revision: PageRevision, language: str, live: LiveSnapshot | None, open_requests) -> str | None:
+    """Why ``revision`` cannot be submitted in ``language`` as things stand (``live``, the
+    language's live version; ``open_requests``, its open requests), or None if it can.
+    Whether its wording changed is for the submission itself to find out."""
+    name = site_languages.local_name(language)
+    if live is not None and live.revision is not None and live.revision.number >= revision.number:
+        return _("Revision %(number)s is not newer than the live %(name)s version.") % {
+            "number": revision.number,
+            "name": name,
+        }
+    if any(r.revision_id == revision.pk and r.state != State.CHANGES_REQUESTED for r in open_requests):
+        return _("Revision %(number)s is already submitted in %(name)s.") % {"number": revision.number, "name": name}
+    return None
+
+
+# Reviews falling due. --------------------------------------------------------------
+
+# The horizons, in days, the reviews-due screen and the page list group reviews by.
+DUE_WITHIN_DAYS = (30, 60, 90)
+
+
+def due_bucket(days: int) -> str:
+    """ "overdue", or the first horizon (as text: "30", "60", "90") a review ``days`` away falls within."""
+    if days < 0:
+        return "overdue"
+    return next(str(horizon) for horizon in DUE_WITHIN_DAYS if days <= horizon)
+
+
+def reviews_due(today: datetime.date) -> tuple[dict[str, list[dict]], list[dict]]:
+    """Live versions whose review is overdue or due within the last horizon: by bucket,
+    soonest first, and counted by owner (most overdue first)."""
+    keys = ["overdue", *map(str, DUE_WITHIN_DAYS)]
+    due = (
+        LiveSnapshot.objects.live()
+        .filter(next_review_due__lte=today + datetime.timedelta(DUE_WITHIN_DAYS[-1]))
+        .select_related("page__owner")
+        .only("page_id", "language", "path", "next_review_due", *(f"page__owner__{f}" for f in NAME_FIELDS))
+        .order_by("next_review_due", "path", "language")
+    )
+    buckets = {key: [] for key in keys}
+    by_owner: dict[str, dict] = {}
+    for snapshot in due:
+        days = (snapshot.next_review_due - today).days
+        key = due_bucket(days)
+        owner = snapshot.page.owner
+        name = display_name(owner) if owner else _("no owner")
+        buckets[key].append({"snapshot": snapshot, "owner": name, "days": days, "overdue_days": -days})
+        counts = by_owner.setdefault(name, dict.fromkeys(keys, 0) | {"languages": set()})
+        counts[key] += 1
+        counts["languages"].add(snapshot.language)
+    owners = sorted(
+        ({"name": name, **row, "languages": sorted(row["languages"])} for name, row in by_owner.items()),
+        key=lambda row: (-row["overdue"], row["name"]),
+    )
+    return buckets, owners
+
+
+NAME_FIELDS = ("first_name", "last_name", "username")
+
+
+# Who wrote what, and what is live. --------------------------------------------------
+
+
+def live_version(page_id: int, language: str) -> LiveSnapshot | None:
+    return LiveSnapshot.objects.filter(page_id=page_id, language=language).live().select_related("revision").first()
+
+
+def last_published_number(page_id: int, language: str) -> int:
+    """The revision number last published in ``language`` (0 if never)."""
+    publication = (
+        Publication.objects.filter(page_id=page_id, language=language, revision__isnull=False)
+        .select_related("revision")
+        .order_by("-published_at", "-pk")
+        .first()
+    )
+    return publication.revision.number if publication else 0
+
+
+def authors_since_live(page_revision: PageRevision, language: str) -> set[int]:
+    """The people who wrote changes to ``language`` (or to the page's structure)
+    between the last published version in that language and ``page_revision``."""
+    since = last_published_number(page_revision.page_id, language)
+    rows = PageRevision.objects.filter(
+        page_id=page_revision.page_id, number__gt=since, number__lte=page_revision.number
+    ).values_list("languages", "structure_changed", "revision__user_id")
+    return {user_id for changed, structural, user_id in rows if user_id and (language in changed or structural)}
+
+
+def live_authors(snapshot: LiveSnapshot) -> set[int]:
+    """The people who wrote the changes the live version ``snapshot`` brought (those its
+    reviewer could not be): the authors of the sign-off that put it live."""
+    published = (
+        ReviewRequest.objects.filter(
+            page_id=snapshot.page_id, language=snapshot.language, revision=snapshot.revision, state=State.PUBLISHED
+        )
+        .order_by("-published_at", "-pk")
+        .first()
+    )
+    if published is not None:
+        return set(published.authors.values_list("pk", flat=True))
+    # Published before sign-offs were recorded: everyone who ever wrote this language.
+    rows = PageRevision.objects.filter(page_id=snapshot.page_id, number__lte=snapshot.revision.number).values_list(
+        "languages", "structure_changed", "revision__user_id"
+    )
+    return {
+        user_id for changed, structural, user_id in rows if user_id and (snapshot.language in changed or structural)
+    }
+
+
+def last_withdrawn_at(page_id: int) -> datetime.datetime | None:
+    """When ``page`` was last withdrawn (a recall), if ever."""
+    return Transition.objects.filter(page_id=page_id, action=Transition.Action.WITHDRAW).aggregate(at=Max("at"))["at"]
+
+
+def open_requests(page: Page) -> QuerySet:
+    return ReviewRequest.objects.filter(page=page, state__in=OPEN_STATES)
+
+
+def sign_offs_by_revision(revision_ids: list[int]) -> dict[int, list[ReviewRequest]]:
+    """The review requests of each of these page revisions (re-confirmations aside), oldest first."""
+    reviews = {}
+    requests = ReviewRequest.objects.filter(revision__in=revision_ids, is_reconfirmation=False)
+    for review in requests.select_related("approved_by").order_by("submitted_at", "pk"):
+        reviews.setdefault(review.revision_id, []).append(review)
+    return reviews
