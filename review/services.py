@@ -15,10 +15,10 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from pages.errors import PublishingError
 
 from pages import history, moves, publishing
 from pages import languages as site_languages
+from pages.errors import PublishingError
 from pages.models import LiveSnapshot, Page, PageRevision
 from pages.people import display_name
 from review import notifications, selectors
