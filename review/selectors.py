@@ -72,15 +72,25 @@ def language_states(page: Page) -> dict[str, str]:
 def submission_refusal(revision: PageRevision, language: str, live: LiveSnapshot | None, open_requests) -> str | None:
     """Why ``revision`` cannot be submitted in ``language`` as things stand (``live``, the
     language's live version; ``open_requests``, its open requests), or None if it can.
-    Whether its wording changed is for the submission itself to find out."""
-    name = site_languages.local_name(language)
+    Whether its wording changed is for the submission itself to find out, between the two."""
+    return not_newer_than_live(revision, language, live) or already_submitted(revision, language, open_requests)
+
+
+def not_newer_than_live(revision: PageRevision, language: str, live: LiveSnapshot | None) -> str | None:
     if live is not None and live.revision is not None and live.revision.number >= revision.number:
         return _("Revision %(number)s is not newer than the live %(name)s version.") % {
             "number": revision.number,
-            "name": name,
+            "name": site_languages.local_name(language),
         }
+    return None
+
+
+def already_submitted(revision: PageRevision, language: str, open_requests) -> str | None:
     if any(r.revision_id == revision.pk and r.state != State.CHANGES_REQUESTED for r in open_requests):
-        return _("Revision %(number)s is already submitted in %(name)s.") % {"number": revision.number, "name": name}
+        return _("Revision %(number)s is already submitted in %(name)s.") % {
+            "number": revision.number,
+            "name": site_languages.local_name(language),
+        }
     return None
 
 

@@ -124,10 +124,7 @@ def submit(
 
 def _submit_one(page: Page, revision: PageRevision, language: str, user, comment: str) -> ReviewRequest:
     live = selectors.live_version(page.pk, language)
-    open_requests = list(
-        ReviewRequest.objects.select_for_update().filter(page=page, language=language, state__in=OPEN_STATES)
-    )
-    if refusal := selectors.submission_refusal(revision, language, live, open_requests):
+    if refusal := selectors.not_newer_than_live(revision, language, live):
         raise WorkflowError(refusal)
     with _publishing_refusals():
         wording = publishing.freeze_for_sign_off(revision, language)
@@ -139,6 +136,11 @@ def _submit_one(page: Page, revision: PageRevision, language: str, user, comment
             )
             % {"name": site_languages.local_name(language)}
         )
+    open_requests = ReviewRequest.objects.select_for_update().filter(
+        page=page, language=language, state__in=OPEN_STATES
+    )
+    if refusal := selectors.already_submitted(revision, language, open_requests):
+        raise WorkflowError(refusal)
     previous = [r for r in open_requests if r.state != State.APPROVED]
     from_state = previous[0].state if previous else (LIVE if live else DRAFT)
     _supersede(previous, by=user, reason=_("A newer revision was submitted."))
@@ -161,13 +163,12 @@ def _submit_one(page: Page, revision: PageRevision, language: str, user, comment
 def _locked(request: ReviewRequest, expected: State) -> ReviewRequest:
     request = ReviewRequest.objects.select_for_update().select_related("revision__revision").get(pk=request.pk)
     if request.state != expected:
-        raise WorkflowError(
-            _("This request is %(state)s, so it cannot be %(action)s.")
-            % {
-                "state": request.get_state_display(),
-                "action": _("reviewed") if expected == State.IN_REVIEW else _("published"),
-            }
+        message = (
+            _("This request is %(state)s, so it cannot be reviewed.")
+            if expected == State.IN_REVIEW
+            else _("This request is %(state)s, so it cannot be published.")
         )
+        raise WorkflowError(message % {"state": request.get_state_display()})
     return request
 
 

@@ -126,3 +126,32 @@ def test_the_check_asks_the_server_for_its_first_byte(settings):
     listener.close()
     assert received == [SSL_REQUEST, SSL_REQUEST]
     assert server_answers("127.0.0.1", port) is False  # nobody listening any more
+
+
+def test_a_wait_past_the_statement_timeout_is_cut_whatever_the_check_says(settings, silent):
+    # A pooler (PgBouncer) answers the check for a server behind it that has stopped.
+    settings.DATABASE_WAIT_SECONDS, settings.DATABASE_STATEMENT_TIMEOUT_SECONDS = 0.2, 0.4
+    watchdog, (ours, _theirs), pooler = Watchdog(), silent, Probe(answers=True)
+    began = time.monotonic()
+    with watchdog.guarding(), pytest.raises(DatabaseNotAnswering), watchdog.watching(ours.fileno(), pooler):
+        wait_for_answer(ours)
+    assert 0.6 <= time.monotonic() - began < 2.5 and pooler.calls >= 1
+
+
+def test_a_check_that_fails_counts_as_no_answer_and_the_watchdog_goes_on(settings, silent):
+    settings.DATABASE_WAIT_SECONDS = 0.2
+    watchdog, (ours, _theirs) = Watchdog(), silent
+
+    def broken():
+        raise AttributeError("the connection went away meanwhile")
+
+    with watchdog.guarding():
+        with pytest.raises(DatabaseNotAnswering), watchdog.watching(ours.fileno(), broken):
+            wait_for_answer(ours)
+        thread, watchdog.down_until = watchdog._thread, 0.0
+        fresh, other = socket.socketpair()
+        with pytest.raises(DatabaseNotAnswering), watchdog.watching(fresh.fileno(), Probe(answers=False)):
+            wait_for_answer(fresh)
+        assert watchdog._thread is thread and thread.is_alive()  # the same thread still watches
+        fresh.close()
+        other.close()

@@ -11,8 +11,10 @@ rollback it sends is watched. With no answer after ``DATABASE_WAIT_SECONDS``, th
 asks the server, on a connection of its own, whether it answers at all (PostgreSQL's
 postmaster replies to a one-packet SSL request at once, however busy its backends are):
 
-- it does: the query is merely slow, or waits for a lock; it goes on (the server's own
-  statement timeout bounds it), and is asked about again after as long;
+- it does: the query is merely slow, or waits for a lock; it goes on, and is asked about
+  again after as long, up to the server's own statement timeout and as long again (past
+  which it is cut whatever the check says: a pooler such as PgBouncer answers that check
+  for a server behind it that has stopped);
 - it does not, within ``DATABASE_PROBE_SECONDS``: the connection is cut, the query fails
   (the request gets the friendly 503), and this process leaves the database alone for
   ``DATABASE_RETRY_SECONDS``: requests that need it get the 503 at once, cached pages are
@@ -20,6 +22,7 @@ postmaster replies to a one-packet SSL request at once, however busy its backend
 """
 
 import contextlib
+import functools
 import os
 import socket
 import struct
@@ -49,7 +52,7 @@ class Watchdog:
 
     def _reset(self) -> None:
         self._lock = threading.Lock()
-        self._waits: dict[object, list] = {}  # wait -> [deadline, its own copy of the socket, probe]
+        self._waits: dict[object, list] = {}  # wait -> [deadline, its own copy of the socket, probe, last deadline]
         self._cut: set[object] = set()
         self._thread: threading.Thread | None = None
 
@@ -77,7 +80,7 @@ class Watchdog:
         self.down_until = self.clock() + settings.DATABASE_RETRY_SECONDS
 
     @contextlib.contextmanager
-    def watching(self, fileno: int | None, probe: Callable[[], bool], *, always: bool = False):
+    def watching(self, fileno: int | None, probe: Callable[[], bool] | None, *, always: bool = False):
         """Watch the block's wait on socket ``fileno`` (in a guarded thread, or ``always``):
         past DATABASE_WAIT_SECONDS, cut it unless ``probe()`` finds the server answering."""
         seconds = settings.DATABASE_WAIT_SECONDS
@@ -91,8 +94,11 @@ class Watchdog:
         except OSError:
             yield
             return
+        now = self.clock()
+        longest = settings.DATABASE_STATEMENT_TIMEOUT_SECONDS
+        last = now + longest + seconds if longest else float("inf")
         with self._lock:
-            self._waits[wait] = [self.clock() + seconds, sock, probe]
+            self._waits[wait] = [now + seconds, sock, probe, last]
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._watch, name="database-watchdog", daemon=True)
                 self._thread.start()
@@ -118,8 +124,11 @@ class Watchdog:
             now = self.clock()
             with self._lock:
                 overdue = [(wait, entry) for wait, entry in self._waits.items() if now >= entry[0]]
-            for wait, (_deadline, sock, probe) in overdue:
-                answering = probe()  # outside the lock: it may take DATABASE_PROBE_SECONDS
+            for wait, (_deadline, sock, probe, last) in overdue:
+                try:  # outside the lock: it may take DATABASE_PROBE_SECONDS
+                    answering = self.clock() < last and probe()
+                except Exception:  # a check that fails is a server that does not answer
+                    answering = False
                 with self._lock:
                     if wait not in self._waits:
                         continue  # answered meanwhile
@@ -139,15 +148,16 @@ SSL_REQUEST = struct.pack("!ii", 8, 80877103)
 def server_answers(host: str, port: int) -> bool:
     """Whether the PostgreSQL server at ``host`` and ``port`` answers a new connection
     within DATABASE_PROBE_SECONDS."""
-    timeout = settings.DATABASE_PROBE_SECONDS
+    give_up = time.monotonic() + settings.DATABASE_PROBE_SECONDS
     try:
         if host.startswith("/"):  # a Unix socket's directory
             sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            sock.settimeout(timeout)
+            sock.settimeout(settings.DATABASE_PROBE_SECONDS)
             sock.connect(os.path.join(host, f".s.PGSQL.{port}"))
         else:
-            sock = socket.create_connection((host, port), timeout=timeout)
+            sock = socket.create_connection((host, port), timeout=settings.DATABASE_PROBE_SECONDS)
         with sock:
+            sock.settimeout(max(0.01, give_up - time.monotonic()))  # one bound for the whole check
             sock.sendall(SSL_REQUEST)
             return sock.recv(1) != b""
     except OSError:
@@ -164,12 +174,11 @@ class DatabaseWrapper(base.DatabaseWrapper):
 
     def _watched(self, *, always: bool = False):
         if self.connection is None or self.connection.closed:
-            return watchdog.watching(None, self._server_answers)
-        return watchdog.watching(self.connection.fileno(), self._server_answers, always=always)
-
-    def _server_answers(self) -> bool:
+            return watchdog.watching(None, None)
+        # Read here, in the connection's own thread: the watchdog's only touches sockets.
         info = self.connection.info
-        return server_answers(info.host, info.port)
+        probe = functools.partial(server_answers, info.host, info.port)
+        return watchdog.watching(self.connection.fileno(), probe, always=always)
 
     def _watched_execute(self, execute, sql, params, many, context):
         with self._watched():

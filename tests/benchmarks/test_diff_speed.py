@@ -23,7 +23,7 @@ from pages.models import PageRevision
 from review import roles, services
 from tests.factories import PageFactory, SectionFactory, UserFactory, edited, publish_fixture
 
-DEMO = Path(settings.BASE_DIR) / "pages" / "demo" / "content.json"
+DEMO = Path(settings.BASE_DIR) / "review" / "demo" / "content.json"
 GLUCAGONOMA = "neuroendocrine-cancer/pancreatic-neuroendocrine-tumours/glucagonoma"
 BLOCK = re.compile(r"<(p|ul|ol|h3|h4)>.*?</\1>", re.S)
 TEXT = re.compile(r"(?<=>)[^<]+")  # between tags, never inside one

@@ -11,6 +11,7 @@ from modeltranslation.utils import build_localized_fieldname
 from pages import history, languages
 from pages.models import Page, Section
 from pages.publishing import PublishingError
+from review import services
 
 DEMO_FILE = Path(__file__).resolve().parents[2] / "demo" / "content.json"
 # Who submits, signs off and publishes the sample pages: accounts with no password.
@@ -100,8 +101,6 @@ class Command(BaseCommand):
     def publish(self, created: list[tuple[Page, dict]]) -> None:
         """Put the sample pages live the only way wording goes live: submitted, signed off
         and published, by sample accounts that no one can sign in with."""
-        from review import services  # the workflow builds on this app
-
         editor, reviewer, publisher = (self.sample_account(*account) for account in SAMPLE_ACCOUNTS)
         source = languages.source()
         for page, entry in created:
