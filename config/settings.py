@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",  # the search document's field (harmless on SQLite)
     "django_prose_editor",
     "reversion",
     "axes",
@@ -173,6 +174,11 @@ PUBLIC_CACHE_VERIFY_SECONDS = float(os.environ.get("PUBLIC_CACHE_VERIFY_SECONDS"
 # After the shared cache fails or times out, each process serves from the database without
 # trying it again for this long (a circuit breaker), instead of waiting on it every request.
 PUBLIC_CACHE_RETRY_SECONDS = float(os.environ.get("PUBLIC_CACHE_RETRY_SECONDS", "5"))
+
+# The public search: how many searches one visitor (by address, see TRUSTED_PROXY_COUNT) may
+# start in each SEARCH_RATE_SECONDS before getting a 429 (0: no limit).
+SEARCH_RATE_LIMIT = int(os.environ.get("SEARCH_RATE_LIMIT", "30"))
+SEARCH_RATE_SECONDS = float(os.environ.get("SEARCH_RATE_SECONDS", "60"))
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

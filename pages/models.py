@@ -6,6 +6,7 @@ it. LiveSnapshot rows are written only by ``pages.publishing``.
 
 import reversion
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, ProhibitNullCharactersValidator, RegexValidator
 from django.db import models
@@ -224,6 +225,9 @@ class LiveSnapshot(models.Model):
     fallback_html = models.JSONField(default=dict, blank=True, editable=False)
     # The page's words as plain text (headings, sections, glossary), for the public search.
     text = models.TextField(blank=True, editable=False)
+    # On PostgreSQL, the search document of title, summary and text (weighted in that order, in
+    # the language's configuration), written with them and GIN-indexed (pages.search).
+    search_document = SearchVectorField(null=True, editable=False)
     last_reviewed = models.DateField(_("last reviewed"))
     next_review_due = models.DateField(_("next review due"))
     signed_off_by = models.CharField(_("signed off by"), max_length=200)

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pages import languages as site_languages
-from pages import rendering
+from pages import rendering, search
 from pages.errors import NotTranslated, PublishingError, UnknownLanguage
 from pages.freezing import freeze, freeze_for_sign_off
 from pages.live_site import lock_live_site
@@ -100,6 +100,7 @@ def withdraw(*, page: Page, reason: str) -> list[LiveSnapshot]:
             html="",
             html_key="",
             text="",
+            search_document=None,
             fallback_html={},
         )
         _record_live_languages([page])
@@ -136,7 +137,8 @@ def render_again(snapshot_ids: Sequence[int]) -> int:
         live = LiveSnapshot.objects.filter(pk__in=snapshot_ids).live().select_related("page")
         for snapshot in live:
             rendering.store(snapshot)
-            snapshot.save(update_fields=rendering.STORED_FIELDS)
+            snapshot.search_document = search.document(snapshot)  # its text may be extracted anew
+            snapshot.save(update_fields=[*rendering.STORED_FIELDS, "search_document"])
             done += 1
     return done
 

@@ -3,15 +3,18 @@ with the words found highlighted in an excerpt.
 
 On PostgreSQL it is full-text search with the language's own configuration (its
 stemming and stop words; `simple` for a language PostgreSQL has none for, such as
-Welsh). Elsewhere (SQLite in development) every word must appear, and pages rank by
-where: title first, then summary, then text.
+Welsh), over each live version's stored search document (written when it is built,
+GIN-indexed): a query costs the index lookup and the best matches' excerpts, not a
+pass over every page. Elsewhere (SQLite in development) every word must appear, and
+pages rank by where: title first, then summary, then text.
 """
 
 import re
 from dataclasses import dataclass
 
+from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVector
 from django.db import connection
-from django.db.models import F
+from django.db.models import F, Value
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -52,42 +55,51 @@ def _summary(summary: str) -> str:
     return rendering.CONTROL_CHARACTERS.sub("", summary)
 
 
-def _postgresql(live, query: str, language: str) -> list[Result]:
-    from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVector
+def document(snapshot: LiveSnapshot) -> SearchVector | None:
+    """The expression ``snapshot``'s stored search document is written with, from the title,
+    summary and text it is being saved with (on PostgreSQL; None elsewhere), in that order of weight."""
+    if connection.vendor != "postgresql":
+        return None
+    config = languages.search_configuration(snapshot.language)
+    parts = zip((snapshot.title, snapshot.summary, snapshot.text), "ABC", strict=True)
+    vectors = [SearchVector(Value(text), weight=weight, config=config) for text, weight in parts]
+    return vectors[0] + vectors[1] + vectors[2]
 
+
+def _postgresql(live, query: str, language: str) -> list[Result]:
     config = languages.search_configuration(language)
-    vector = (
-        SearchVector("title", weight="A", config=config)
-        + SearchVector("summary", weight="B", config=config)
-        + SearchVector("text", weight="C", config=config)
-    )
     terms = SearchQuery(query, config=config, search_type="websearch")
-    rows = (
-        live.annotate(document=vector)
-        .filter(document=terms)
-        .annotate(
-            rank=SearchRank(F("document"), terms),
-            excerpt=SearchHeadline(
-                "text",
-                terms,
-                config=config,
-                start_sel=START,
-                stop_sel=STOP,
-                max_words=30,
-                min_words=12,
-                max_fragments=2,
-                fragment_delimiter=" … ",
-            ),
-        )
+    # The best matches first, from the index and the stored documents alone; then the excerpts
+    # of those few (an excerpt reads the whole text: never for every page that matched).
+    best = list(
+        live.filter(search_document=terms)
+        .annotate(rank=SearchRank(F("search_document"), terms))
         .order_by("-rank", "title")
-        .values_list("path", "title", "excerpt", "summary", "content__summary_lang")[:MAX_RESULTS]
+        .values_list("pk", flat=True)[:MAX_RESULTS]
     )
+    excerpt = SearchHeadline(
+        "text",
+        terms,
+        config=config,
+        start_sel=START,
+        stop_sel=STOP,
+        max_words=30,
+        min_words=12,
+        max_fragments=2,
+        fragment_delimiter=" … ",
+    )
+    found = {
+        pk: row
+        for pk, *row in LiveSnapshot.objects.filter(pk__in=best)
+        .annotate(excerpt=excerpt)
+        .values_list("pk", "path", "title", "excerpt", "summary", "content__summary_lang")
+    }
     # A page found by its title alone has no match in its text to show: its summary instead.
     return [
-        _result(path, title, language, excerpt)
-        if START in excerpt
+        _result(path, title, language, marked)
+        if START in marked
         else _result(path, title, language, _summary(summary), summary_lang if summary_lang != language else "")
-        for path, title, excerpt, summary, summary_lang in rows
+        for path, title, marked, summary, summary_lang in (found[pk] for pk in best if pk in found)
     ]
 
 

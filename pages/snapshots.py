@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils.text import slugify
 
 from pages import languages as site_languages
-from pages import rendering, richtext
+from pages import rendering, richtext, search
 from pages.live_site import lock_live_site
 from pages.models import LiveSnapshot, Page
 
@@ -59,7 +59,8 @@ def build(snapshot: LiveSnapshot) -> None:
     """Render ``snapshot.content`` from its frozen source and the live site around it, and save it."""
     referenced = compose(snapshot)
     rendering.store(snapshot)
-    snapshot.save(update_fields=["title", "summary", "content", *rendering.STORED_FIELDS])
+    snapshot.search_document = search.document(snapshot)
+    snapshot.save(update_fields=["title", "summary", "content", "search_document", *rendering.STORED_FIELDS])
     snapshot.references.set(referenced)
 
 

@@ -11,7 +11,7 @@ from django.utils import translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from pages import languages, rendering, search
+from pages import languages, rendering, search, throttle
 from pages.cache import cached_public_page
 from pages.models import LiveSnapshot
 
@@ -58,6 +58,11 @@ def home(request, language):
 def search_view(request, language):
     _activate(language)
     query = request.GET.get("q", "")
+    if query.strip() and (seconds := throttle.wait_for(request, "search")):
+        response = render(request, "pages/too_many_searches.html", {"seconds": seconds}, status=429)
+        response["Retry-After"] = str(seconds)
+        response["X-Robots-Tag"] = "noindex"
+        return response
     results = search.find(query, language) if query.strip() else []
     context = {"query": query.strip()[: search.LONGEST_QUERY], "results": results, "searched": bool(query.strip())}
     response = render(request, "pages/search.html", context)

@@ -97,3 +97,57 @@ def test_search_is_not_a_page_address(site):
     page = Page(slug="search", title_en="Search")
     with pytest.raises(ValidationError, match="taken by the site itself"):
         page.full_clean()
+
+
+def test_a_new_version_is_found_by_its_new_words_only(client, site):
+    octreotide, _glucagonoma = site
+    with edited():
+        octreotide.title_en = "Sandostatin"
+        octreotide.save()
+    publish_fixture(octreotide, "en")
+    assert results(client, "en", "Sandostatin")[0] == ["Sandostatin"]
+    assert "Sandostatin" not in results(client, "en", "Octreotide")[0]  # the old title is no longer in its document
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the stored document is PostgreSQL's")
+def test_the_search_reads_the_stored_document_through_its_index(client, site):
+    from django.test.utils import CaptureQueriesContext
+
+    from pages import search
+
+    with CaptureQueriesContext(connection) as queries:
+        assert search.find("octreotide", "en")
+    (sql,) = [query["sql"] for query in queries.captured_queries if "@@" in query["sql"]]
+    where = sql.split(" WHERE ", 1)[1]
+    assert "search_document" in where and "to_tsvector" not in where  # nothing computed per row
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # with ten rows the planner would read them all
+        cursor.execute(
+            "EXPLAIN SELECT id FROM pages_livesnapshot WHERE search_document @@ websearch_to_tsquery('english', %s)",
+            ["octreotide"],
+        )
+        plan = " ".join(row[0] for row in cursor.fetchall())
+    assert "pages_livesnapshot_search_document_gin" in plan, plan
+
+
+def test_a_visitor_searching_too_often_is_asked_to_wait_in_their_language(client, site, settings):
+    settings.SEARCH_RATE_LIMIT, settings.SEARCH_RATE_SECONDS = 3, 60
+    for _ in range(3):
+        assert client.get("/cy/search/", {"q": "octreotid"}).status_code == 200
+    assert client.get("/cy/search/").status_code == 200  # the empty search box costs nothing, counts nothing
+    refused = client.get("/cy/search/", {"q": "octreotid"})
+    assert refused.status_code == 429
+    assert 1 <= int(refused["Retry-After"]) <= 60
+    html = refused.content.decode()
+    assert '<html lang="cy"' in html and "Gormod o chwiliadau" in html and "Octreotid" not in html
+    other = client.get("/en/search/", {"q": "octreotide"}, REMOTE_ADDR="192.0.2.7")  # someone else
+    assert other.status_code == 200
+
+
+def test_behind_a_proxy_each_visitor_is_counted_by_their_own_address(client, site, settings):
+    settings.SEARCH_RATE_LIMIT, settings.TRUSTED_PROXY_COUNT = 1, 1
+    first = {"HTTP_X_FORWARDED_FOR": "198.51.100.1"}
+    assert client.get("/en/search/", {"q": "octreotide"}, **first).status_code == 200
+    assert client.get("/en/search/", {"q": "octreotide"}, **first).status_code == 429
+    second = {"HTTP_X_FORWARDED_FOR": "198.51.100.2"}
+    assert client.get("/en/search/", {"q": "octreotide"}, **second).status_code == 200
