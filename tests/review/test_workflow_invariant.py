@@ -800,6 +800,7 @@ class SignOffWorkflow(RuleBasedStateMachine):
             with translation.override(SOURCE), cache.as_process(self.elsewhere) if elsewhere else nullcontext():
                 for language in LANGUAGES:
                     self.read_home(language)
+                    self.read_search(language)
                     for page, model in enumerate(self.pages):
                         self.read_page(page, model, language)
                         for old in model.old_paths:
@@ -816,6 +817,22 @@ class SignOffWorkflow(RuleBasedStateMachine):
         else:
             assert response.status_code == 301, f"/{language}/{old}/ answers {response.status_code}"
             assert response["Location"] == f"/{language}/{self.path(page)}/"
+
+    def read_search(self, language: str) -> None:
+        """The search finds each version live in ``language`` by a word of its published title,
+        and never a page that is not live in that language (nor a withdrawn one)."""
+        live_here = {
+            self.path(page): model.live[language]
+            for page, model in enumerate(self.pages)
+            if language in model.live and not model.live[language].withdrawn
+        }
+        with override_settings(SEARCH_RATE_LIMIT=0):
+            for path, live in live_here.items():
+                word = TOKEN.findall(live.wording["title"]["text"])[-1]
+                response = self.client.get(f"/{language}/search/", {"q": word})
+                found = set(re.findall(rf'<h2><a href="/{language}/([^"]+)/">', response.content.decode()))
+                assert path in found, f"searching {word} in {language} misses /{path}/"
+                assert found <= set(live_here), f"searching {word} in {language} finds {found - set(live_here)}"
 
     def read_home(self, language: str) -> None:
         topic = self.pages[0]
