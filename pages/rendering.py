@@ -81,13 +81,15 @@ STORED_FIELDS = ["html", "html_key", "text", "fallback_html"]
 def store(snapshot) -> None:
     """Set ``snapshot``'s stored renderings and its searchable text, without saving: the
     page for readers of its own language and, for the source language's version, the page
-    for readers of each language it stands in for (with the notice that says so)."""
+    for readers of each language it stands in for (with the notice that says so): those
+    the page is not live in. (Publishing or withdrawing a language changes
+    ``snapshot.languages``, and the source language's version is stored again.)"""
     if snapshot.withdrawn_at:
         snapshot.html, snapshot.html_key, snapshot.text, snapshot.fallback_html = "", "", "", {}
         return
     snapshot.html, snapshot.html_key = render(snapshot, snapshot.language), key()
     snapshot.text = plain_text(snapshot.content)
-    others = [code for code in languages.codes() if code != snapshot.language]
+    others = [code for code in languages.codes() if code != snapshot.language and code not in snapshot.languages]
     is_source = snapshot.language == languages.source()
     snapshot.fallback_html = {code: render(snapshot, code) for code in others} if is_source else {}
 

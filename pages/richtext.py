@@ -31,6 +31,7 @@ is stored is what reviewers see spelled out in :func:`readable` and what the
 public gets from :func:`render`.
 """
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -443,6 +444,18 @@ def _allowed(attributes: dict[str, set[str]]) -> dict[str, set[str]]:
     return {"*": set()} | {tag: set(names) for tag, names in attributes.items()}
 
 
+# The same wording is sanitised and inspected again and again (each save of a page, each
+# step of its sign-off), and both are functions of the text alone: recent answers are kept,
+# for texts up to this length (so that the memory they take stays bounded).
+REMEMBERED_LENGTH = 20_000
+
+
+def _remembered(function):
+    cached = functools.lru_cache(maxsize=512)(function)
+    return functools.wraps(function)(lambda html: cached(html) if len(html) <= REMEMBERED_LENGTH else function(html))
+
+
+@_remembered
 def sanitise(html: str) -> str:
     """Return ``html`` reduced to the stored vocabulary, in one canonical form, with
     meaningful inline styles turned into elements. Never raises."""
@@ -571,13 +584,19 @@ def inspect(html: str) -> Inspection:
     No losses means the sanitised text says exactly what the input said. Styles
     are read as :func:`sanitise` reads them: one that becomes an element is no loss.
     """
+    losses, undefined_terms, text = _inspected(html)
+    return Inspection(losses=list(losses), undefined_terms=list(undefined_terms), text=text)
+
+
+@_remembered
+def _inspected(html: str) -> tuple[tuple[str, ...], tuple[str, ...], str]:
     inspector = _Inspector(html)
     inspector.converted()
     result = inspector.result
     if not result.losses and _block_text(sanitise(html)) != result.text:
         # A safety net for anything the rules above do not name.
         result.losses.append("some of the text")
-    return result
+    return tuple(result.losses), tuple(result.undefined_terms), result.text
 
 
 SITE_LINK = re.compile(r"""<a\b[^>]*>""", re.I)

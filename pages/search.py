@@ -55,15 +55,30 @@ def _summary(summary: str) -> str:
     return rendering.CONTROL_CHARACTERS.sub("", summary)
 
 
+def _weighted(title, summary, text, language: str) -> SearchVector:
+    """Title, summary and text in ``language``'s configuration, in that order of weight."""
+    config = languages.search_configuration(language)
+    parts = zip((title, summary, text), "ABC", strict=True)
+    vectors = [SearchVector(part, weight=weight, config=config) for part, weight in parts]
+    return vectors[0] + vectors[1] + vectors[2]
+
+
 def document(snapshot: LiveSnapshot) -> SearchVector | None:
     """The expression ``snapshot``'s stored search document is written with, from the title,
-    summary and text it is being saved with (on PostgreSQL; None elsewhere), in that order of weight."""
+    summary and text it is being saved with (on PostgreSQL; None elsewhere)."""
     if connection.vendor != "postgresql":
         return None
-    config = languages.search_configuration(snapshot.language)
-    parts = zip((snapshot.title, snapshot.summary, snapshot.text), "ABC", strict=True)
-    vectors = [SearchVector(Value(text), weight=weight, config=config) for text, weight in parts]
-    return vectors[0] + vectors[1] + vectors[2]
+    return _weighted(Value(snapshot.title), Value(snapshot.summary), Value(snapshot.text), snapshot.language)
+
+
+def write_documents(snapshot_ids) -> None:
+    """Write the stored search documents of the snapshots ``snapshot_ids`` from their saved
+    title, summary and text, in one statement a language (on PostgreSQL; nothing elsewhere)."""
+    if connection.vendor != "postgresql":
+        return
+    snapshots = LiveSnapshot.objects.filter(pk__in=list(snapshot_ids))
+    for language in snapshots.values_list("language", flat=True).distinct():
+        snapshots.filter(language=language).update(search_document=_weighted("title", "summary", "text", language))
 
 
 def _postgresql(live, query: str, language: str) -> list[Result]:
