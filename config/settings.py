@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.postgres",  # the search document's field (harmless on SQLite)
+    "django.contrib.sitemaps",
     "django_prose_editor",
     "reversion",
     "axes",
@@ -179,6 +180,13 @@ PUBLIC_CACHE_RETRY_SECONDS = float(os.environ.get("PUBLIC_CACHE_RETRY_SECONDS", 
 # start in each SEARCH_RATE_SECONDS before getting a 429 (0: no limit).
 SEARCH_RATE_LIMIT = int(os.environ.get("SEARCH_RATE_LIMIT", "30"))
 SEARCH_RATE_SECONDS = float(os.environ.get("SEARCH_RATE_SECONDS", "60"))
+# On PostgreSQL, a search is stopped after this long (the visitor is asked for other words),
+# and ranks at most this many matches (a word on every page costs what one on a thousand does).
+SEARCH_TIMEOUT_MS = int(os.environ.get("SEARCH_TIMEOUT_MS", "1000"))
+SEARCH_CANDIDATES = int(os.environ.get("SEARCH_CANDIDATES", "1000"))
+# Addresses in each page of the sitemap: under the protocol's 50,000 and, for addresses of
+# any length with their alternates, its 50 MB.
+SITEMAP_PAGE_SIZE = int(os.environ.get("SITEMAP_PAGE_SIZE", "10000"))
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -4,16 +4,19 @@ with the words found highlighted in an excerpt.
 On PostgreSQL it is full-text search with the language's own configuration (its
 stemming and stop words; `simple` for a language PostgreSQL has none for, such as
 Welsh), over each live version's stored search document (written when it is built,
-GIN-indexed): a query costs the index lookup and the best matches' excerpts, not a
-pass over every page. Elsewhere (SQLite in development) every word must appear, and
-pages rank by where: title first, then summary, then text.
+GIN-indexed): a query costs the index lookup, the ranking of at most
+``SEARCH_CANDIDATES`` matches and the excerpts of one page of results, not a pass over
+every page, and it runs under a statement timeout of its own. Elsewhere (SQLite in
+development) every word must appear, and pages rank by where: title first, then
+summary, then text.
 """
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVector
-from django.db import connection
+from django.db import OperationalError, connection, transaction
 from django.db.models import F, Value
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -21,7 +24,7 @@ from django.utils.safestring import SafeString, mark_safe
 from pages import languages, rendering
 from pages.models import LiveSnapshot
 
-MAX_RESULTS = 50
+PER_PAGE = 10
 LONGEST_QUERY = 200
 # Around each match in an excerpt, marked for highlighting after escaping.
 START, STOP = "\x02", "\x03"
@@ -35,14 +38,47 @@ class Result:
     excerpt_lang: str  # the language of the summary, when the excerpt is an untranslated one
 
 
-def find(query: str, language: str) -> list[Result]:
+@dataclass
+class Found:
+    """One page of results, and how many pages matched (at most ``SEARCH_CANDIDATES``:
+    ``more`` says there were more, ranked no further)."""
+
+    results: list[Result] = field(default_factory=list)
+    total: int = 0
+    more: bool = False
+    page: int = 1
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // PER_PAGE))
+
+
+class SearchTooSlow(Exception):
+    """The search ran past its statement timeout (``SEARCH_TIMEOUT_MS``) and was stopped."""
+
+
+def find(query: str, language: str, page: int = 1) -> Found:
+    """Page ``page`` (from 1) of the live pages in ``language`` that match ``query``, best first.
+    Raises SearchTooSlow when the database stopped it."""
     query = " ".join(query.split())[:LONGEST_QUERY]
     if not re.search(r"\w", query):
-        return []
+        return Found()
     live = LiveSnapshot.objects.live().filter(language=language)
-    if connection.vendor == "postgresql":
-        return _postgresql(live, query, language)
-    return _anywhere(live, query, language)
+    if connection.vendor != "postgresql":
+        return _anywhere(live, query, language, page)
+    try:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL statement_timeout = %s", [int(settings.SEARCH_TIMEOUT_MS)])
+            return _postgresql(live, query, language, page)
+    except OperationalError as error:
+        if getattr(error.__cause__, "sqlstate", None) == "57014":  # query_canceled
+            raise SearchTooSlow(query) from error
+        raise
+
+
+def _page_of(ranked: list, page: int) -> list:
+    return ranked[(page - 1) * PER_PAGE : page * PER_PAGE]
 
 
 def _result(path: str, title: str, language: str, marked: str, excerpt_lang: str = "") -> Result:
@@ -81,17 +117,23 @@ def write_documents(snapshot_ids) -> None:
         snapshots.filter(language=language).update(search_document=_weighted("title", "summary", "text", language))
 
 
-def _postgresql(live, query: str, language: str) -> list[Result]:
+def _postgresql(live, query: str, language: str, page: int) -> Found:
     config = languages.search_configuration(language)
     terms = SearchQuery(query, config=config, search_type="websearch")
-    # The best matches first, from the index and the stored documents alone; then the excerpts
-    # of those few (an excerpt reads the whole text: never for every page that matched).
-    best = list(
-        live.filter(search_document=terms)
+    limit = settings.SEARCH_CANDIDATES
+    # The matches, from the index (a bounded number: a word on every page costs no more
+    # than one on a thousand); ranked from their stored documents; then the excerpts of
+    # the page of results shown (an excerpt reads the whole text).
+    candidates = live.filter(search_document=terms).values("pk")[: limit + 1]
+    ranked = list(
+        LiveSnapshot.objects.filter(pk__in=candidates)
         .annotate(rank=SearchRank(F("search_document"), terms))
-        .order_by("-rank", "title")
-        .values_list("pk", flat=True)[:MAX_RESULTS]
+        .order_by("-rank", "title", "pk")
+        .values_list("pk", flat=True)
     )
+    more = len(ranked) > limit
+    ranked = ranked[:limit]
+    shown = _page_of(ranked, page)
     excerpt = SearchHeadline(
         "text",
         terms,
@@ -105,20 +147,21 @@ def _postgresql(live, query: str, language: str) -> list[Result]:
     )
     found = {
         pk: row
-        for pk, *row in LiveSnapshot.objects.filter(pk__in=best)
+        for pk, *row in LiveSnapshot.objects.filter(pk__in=shown)
         .annotate(excerpt=excerpt)
         .values_list("pk", "path", "title", "excerpt", "summary", "content__summary_lang")
     }
     # A page found by its title alone has no match in its text to show: its summary instead.
-    return [
+    results = [
         _result(path, title, language, marked)
         if START in marked
         else _result(path, title, language, _summary(summary), summary_lang if summary_lang != language else "")
-        for path, title, marked, summary, summary_lang in (found[pk] for pk in best if pk in found)
+        for path, title, marked, summary, summary_lang in (found[pk] for pk in shown if pk in found)
     ]
+    return Found(results=results, total=len(ranked), more=more, page=page)
 
 
-def _anywhere(live, query: str, language: str) -> list[Result]:
+def _anywhere(live, query: str, language: str, page: int) -> Found:
     words = [word.casefold() for word in re.findall(r"\w+", query)]
     scored = []
     rows = live.values_list("path", "title", "summary", "text", "content__summary_lang")
@@ -132,7 +175,10 @@ def _anywhere(live, query: str, language: str) -> list[Result]:
         shown_lang = summary_lang if not text and summary_lang != language else ""
         scored.append((-score, title, path, _excerpt(text or _summary(summary), words), shown_lang))
     scored.sort()
-    return [_result(path, title, language, *shown) for _score, title, path, *shown in scored[:MAX_RESULTS]]
+    limit = settings.SEARCH_CANDIDATES
+    more, scored = len(scored) > limit, scored[:limit]
+    shown = [_result(path, title, language, *rest) for _score, title, path, *rest in _page_of(scored, page)]
+    return Found(results=shown, total=len(scored), more=more, page=page)
 
 
 def _excerpt(text: str, words: list[str], width: int = 100) -> str:

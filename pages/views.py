@@ -1,8 +1,10 @@
 """Public views. They read live snapshots only, never the working copy."""
 
 import functools
+from urllib.parse import urlencode
 
 from django.core.cache import cache
+from django.core.paginator import EmptyPage
 from django.db import connection
 from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import redirect, render
@@ -11,7 +13,7 @@ from django.utils import translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from pages import languages, rendering, search, throttle
+from pages import languages, rendering, search, sitemaps, throttle
 from pages.cache import cached_public_page
 from pages.models import LiveSnapshot
 
@@ -63,11 +65,35 @@ def search_view(request, language):
         response["Retry-After"] = str(seconds)
         response["X-Robots-Tag"] = "noindex"
         return response
-    results = search.find(query, language) if query.strip() else []
-    context = {"query": query.strip()[: search.LONGEST_QUERY], "results": results, "searched": bool(query.strip())}
-    response = render(request, "pages/search.html", context)
+    status, found = 200, search.Found()
+    if query.strip():
+        try:
+            found = search.find(query, language, page=_page_number(request.GET.get("page")))
+        except search.SearchTooSlow:
+            status = 503
+    if found.page > found.pages:  # past the last page of results: the last one
+        return redirect(f"{request.path}?{_query_string(query, found.pages)}")
+    context = {
+        "query": query.strip()[: search.LONGEST_QUERY],
+        "found": found,
+        "results": found.results,
+        "searched": bool(query.strip()),
+        "too_slow": status == 503,
+        "previous": _query_string(query, found.page - 1) if found.page > 1 else "",
+        "next": _query_string(query, found.page + 1) if found.page < found.pages else "",
+    }
+    response = render(request, "pages/search.html", context, status=status)
     response["X-Robots-Tag"] = "noindex"
     return response
+
+
+def _page_number(given: str | None) -> int:
+    """The page of results asked for: 1 unless a whole number from 1 up (so never an error)."""
+    return int(given) if given and given.isascii() and given.isdigit() and 0 < int(given) < 10_000 else 1
+
+
+def _query_string(query: str, page: int) -> str:
+    return urlencode({"q": query, "page": page} if page > 1 else {"q": query})
 
 
 @require_safe
@@ -163,22 +189,31 @@ def _alternates() -> list[dict]:
 
 @require_safe
 @cached_public_page
-def sitemap(request):
-    """Every live page in every language it is live in, each with its language alternates."""
+def sitemap_index(request):
+    """The sitemap index: each page of each section of the sitemap."""
     translation.activate(languages.source())  # one sitemap, whatever the visitor's browser asks for
-    rows = (
-        LiveSnapshot.objects.live()
-        .order_by("path", "language")
-        .values_list("path", "language", "languages", "published_at")
-    )
-    entries = [
-        {"loc": href, "alternates": _alternates()}
-        for href in (alternate["href"] for alternate in _alternates() if alternate["hreflang"] != "x-default")
-    ]
-    for path, language, live_languages, published_at in rows:
-        loc = rendering.absolute(rendering.page_url(path, language))
-        entries.append({"loc": loc, "lastmod": published_at, "alternates": rendering.alternates(path, live_languages)})
-    return render(request, "sitemap.xml", {"entries": entries}, content_type="application/xml")
+    entries = []
+    for section, site_map in sitemaps.SECTIONS.items():
+        site_map = site_map()
+        lastmod = site_map.get_latest_lastmod()
+        for number in site_map.paginator.page_range:
+            url = reverse("sitemap-section", kwargs={"section": section, "page": number})
+            entries.append({"location": rendering.absolute(url), "last_mod": lastmod})
+    return render(request, "sitemap_index.xml", {"sitemaps": entries}, content_type="application/xml")
+
+
+@require_safe
+@cached_public_page
+def sitemap_section(request, section: str, page: int):
+    """One page of one section of the sitemap; 404 past its last page."""
+    translation.activate(languages.source())
+    if section not in sitemaps.SECTIONS:
+        raise Http404("No such sitemap.")
+    try:
+        urls = sitemaps.SECTIONS[section]().get_urls(page=page)
+    except EmptyPage:
+        raise Http404("No such page of the sitemap.") from None
+    return render(request, "sitemap.xml", {"urlset": urls}, content_type="application/xml")
 
 
 @require_safe

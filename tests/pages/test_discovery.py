@@ -33,14 +33,27 @@ def pages():
     return topic, page
 
 
-def sitemap(client) -> dict[str, set[tuple[str, str]]]:
-    response = client.get("/sitemap.xml")
+def xml(client, path: str) -> ElementTree.Element:
+    response = client.get(path)
     assert response.status_code == 200 and response["Content-Type"].startswith("application/xml")
-    root = ElementTree.fromstring(response.content)
-    return {
-        url.find(f"{SITEMAP}loc").text: {(link.get("hreflang"), link.get("href")) for link in url.iter(f"{XHTML}link")}
-        for url in root.iter(f"{SITEMAP}url")
-    }
+    return ElementTree.fromstring(response.content)
+
+
+def sitemap_pages(client) -> list[str]:
+    """The addresses of the sitemap's pages, from its index."""
+    index = xml(client, "/sitemap.xml")
+    assert index.tag == f"{SITEMAP}sitemapindex"
+    return [entry.find(f"{SITEMAP}loc").text.removeprefix(SITE) for entry in index.iter(f"{SITEMAP}sitemap")]
+
+
+def sitemap(client) -> dict[str, set[tuple[str, str]]]:
+    """Every address in the sitemap, with its alternates."""
+    urls = {}
+    for page in sitemap_pages(client):
+        for url in xml(client, page).iter(f"{SITEMAP}url"):
+            links = {(link.get("hreflang"), link.get("href")) for link in url.iter(f"{XHTML}link")}
+            urls[url.find(f"{SITEMAP}loc").text] = links
+    return urls
 
 
 def test_the_sitemap_lists_every_live_page_in_every_language_with_alternates(client, pages):
@@ -66,6 +79,44 @@ def test_the_sitemap_follows_publishing(client, pages):
         section.save()
     publish_fixture(page, "cy")
     assert f"{SITE}/cy/nets/glucagonoma/" in sitemap(client)
+
+
+def test_the_sitemap_is_an_index_of_pages_of_at_most_the_page_size(client, pages, settings, django_assert_num_queries):
+    settings.SITEMAP_PAGE_SIZE = 2
+    assert sitemap_pages(client) == [
+        "/sitemap-home-1.xml", "/sitemap-home-2.xml", "/sitemap-pages-1.xml", "/sitemap-pages-2.xml",
+    ]  # fmt: skip
+    for page in sitemap_pages(client):
+        assert len(list(xml(client, page).iter(f"{SITEMAP}url"))) <= 2
+    assert len(sitemap(client)) == 6  # as with one page for all
+    lastmod = xml(client, "/sitemap-pages-1.xml").find(f"{SITEMAP}url/{SITEMAP}lastmod").text
+    assert lastmod == pages[0].snapshots.get(language="en").published_at.date().isoformat()
+    assert client.get("/sitemap-pages-3.xml").status_code == 404
+    assert client.get("/sitemap-pages-0.xml").status_code == 404
+    assert client.get("/sitemap-drafts-1.xml").status_code == 404
+
+
+def test_the_sitemap_costs_the_same_queries_however_many_pages_are_live(
+    client, pages, settings, django_assert_num_queries
+):
+    from pages import cache
+
+    settings.SITEMAP_PAGE_SIZE = 3
+    with django_assert_num_queries(2):  # per section with addresses in the database: the count, the latest
+        client.get("/sitemap.xml")
+    with django_assert_num_queries(2):  # the count, the addresses
+        client.get("/sitemap-pages-1.xml")
+    with edited():
+        more = [PageFactory(slug=f"more-{n}", title_en=f"More {n}") for n in range(5)]
+    for page in more:
+        publish_fixture(page, "en")
+    cache.clear()
+    with django_assert_num_queries(2):
+        assert len(sitemap_pages(client)) == 1 + 3
+    with django_assert_num_queries(2):
+        client.get("/sitemap-pages-2.xml")
+    with django_assert_num_queries(0):  # cached with the public pages
+        client.get("/sitemap-pages-2.xml")
 
 
 def test_robots_txt_points_at_the_sitemap(client):

@@ -116,7 +116,7 @@ def test_the_search_reads_the_stored_document_through_its_index(client, site):
     from pages import search
 
     with CaptureQueriesContext(connection) as queries:
-        assert search.find("octreotide", "en")
+        assert search.find("octreotide", "en").results
     (sql,) = [query["sql"] for query in queries.captured_queries if "@@" in query["sql"]]
     where = sql.split(" WHERE ", 1)[1]
     assert "search_document" in where and "to_tsvector" not in where  # nothing computed per row
@@ -151,3 +151,90 @@ def test_behind_a_proxy_each_visitor_is_counted_by_their_own_address(client, sit
     assert client.get("/en/search/", {"q": "octreotide"}, **first).status_code == 429
     second = {"HTTP_X_FORWARDED_FOR": "198.51.100.2"}
     assert client.get("/en/search/", {"q": "octreotide"}, **second).status_code == 200
+
+
+@pytest.fixture
+def many(settings):
+    """Twenty-three live pages that all hold the word "somatostatin", each ranked differently
+    (the word once in the title for the first three; in the text, n times, for the others)."""
+    settings.SEARCH_RATE_LIMIT = 0
+    pages = []
+    with edited():
+        for n in range(23):
+            title = f"Somatostatin {n}" if n < 3 else f"Page {n}"
+            page = PageFactory(slug=f"page-{n}", title_en=title)
+            SectionFactory(page=page, heading_en="About", body_en=f"<p>{'somatostatin ' * (n % 7 + 1)}word{n}</p>")
+            pages.append(page)
+    for page in pages:
+        publish_fixture(page, "en")
+    return pages
+
+
+def all_results(client, query) -> list[str]:
+    titles, url = [], f"/en/search/?q={query}"
+    while url:
+        response = client.get(url)
+        assert response.status_code == 200
+        html = response.content.decode()
+        titles += re.findall(r'<h2><a href="[^"]+">([^<]+)</a></h2>', html)
+        following = re.search(r'<a href="(\?[^"]+)" rel="next">', html)
+        url = f"/en/search/{following.group(1).replace('&amp;', '&')}" if following else None
+    return titles
+
+
+def test_results_come_ten_a_page_each_found_once_best_first(client, many):
+    first = client.get("/en/search/", {"q": "somatostatin"}).content.decode()
+    assert "23 pages found for “somatostatin”. Page 1 of 3." in first
+    assert 'rel="prev"' not in first and 'href="?q=somatostatin&amp;page=2" rel="next"' in first
+    titles = all_results(client, "somatostatin")
+    assert len(titles) == len(set(titles)) == 23
+    assert set(titles[:3]) == {"Somatostatin 0", "Somatostatin 1", "Somatostatin 2"}  # the title weighs most
+    last = client.get("/en/search/", {"q": "somatostatin", "page": "3"}).content.decode()
+    assert 'href="?q=somatostatin&amp;page=2" rel="prev"' in last and 'rel="next"' not in last
+    assert len(re.findall("<h2><a ", last)) == 3
+
+
+@pytest.mark.parametrize("page", ["0", "-1", "x", "٣", "1e3", "99999999999999999999"])
+def test_a_page_number_that_is_not_one_shows_the_first(client, many, page):
+    response = client.get("/en/search/", {"q": "somatostatin", "page": page})
+    assert response.status_code == 200
+    assert "Page 1 of 3." in response.content.decode()
+
+
+def test_a_page_past_the_last_goes_to_the_last(client, many):
+    response = client.get("/en/search/", {"q": "somatostatin", "page": "9"})
+    assert response.status_code == 302
+    assert response["Location"] == "/en/search/?q=somatostatin&page=3"
+
+
+def test_a_word_on_more_pages_than_are_ranked_says_so(client, many, settings):
+    settings.SEARCH_CANDIDATES = 15
+    html = client.get("/en/search/", {"q": "somatostatin"}).content.decode()
+    assert "More than 15 pages found for “somatostatin”: the best are shown first. Page 1 of 2." in html
+    assert len(all_results(client, "somatostatin")) == 15
+    settings.SEARCH_CANDIDATES = 23
+    assert "23 pages found" in client.get("/en/search/", {"q": "somatostatin"}).content.decode()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the statement timeout is PostgreSQL's")
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_search_past_its_statement_timeout_is_stopped_with_a_clear_answer(client, settings):
+    import psycopg
+
+    settings.SEARCH_RATE_LIMIT = 0
+    settings.SEARCH_TIMEOUT_MS = 300
+    with edited():
+        page = PageFactory(slug="octreotide", title_en="Octreotide")
+    publish_fixture(page, "en")
+    params = connection.get_connection_params()
+    with psycopg.connect(**{key: params[key] for key in ("host", "port", "user", "dbname") if key in params}) as other:
+        other.execute("LOCK TABLE pages_livesnapshot IN ACCESS EXCLUSIVE MODE")  # the search waits on it
+        response = client.get("/cy/search/", {"q": "octreotide"})
+        other.rollback()
+    assert response.status_code == 503
+    assert "Roedd y chwiliad yn cymryd gormod o amser" in response.content.decode()
+    # The timeout was the search's own: the next request's queries have none.
+    assert client.get("/en/search/", {"q": "octreotide"}).status_code == 200
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW statement_timeout")
+        assert cursor.fetchone()[0] != "300ms"

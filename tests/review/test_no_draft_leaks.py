@@ -26,7 +26,7 @@ from django.urls.resolvers import RegexPattern
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from pages import languages
+from pages import languages, sitemaps
 from pages.models import Page, PageRevision, Section
 from review import roles, services
 from review.models import ReviewRequest, State
@@ -197,6 +197,9 @@ def parameter_values(route: Route) -> list[dict]:
         "request_id": lambda: ids(ReviewRequest),
         "number": lambda: [str(number) for number in range(1, latest + 2)],
         "language": lambda: list(languages.codes()),
+        # The sitemap's sections and their pages, and a section it does not have.
+        "section": lambda: [*sitemaps.SECTIONS, "drafts"],
+        "page": lambda: ["1", "2"],
         "path": lambda: list(Page.objects.order_by("path").values_list("path", flat=True)),
         # The admin's catch-all: addresses missing their slash, and one that is nothing at all.
         "url": lambda: [f"pages/page/{pk}/change" for pk in page_ids] + ["no/such/thing/"],

@@ -149,7 +149,7 @@ def test_a_second_run_adds_to_the_first(scale_site):
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="batches are made side by side on PostgreSQL only")
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_batches_made_side_by_side_give_the_same_site(settings):
     settings.DEBUG = True
     make(pages=30, languages="en", batch=5, workers=2)
@@ -164,4 +164,4 @@ def test_batches_made_side_by_side_give_the_same_site(settings):
 def search_finds(word: str) -> list[str]:
     from pages import search
 
-    return [result.url.removeprefix("/en/").rstrip("/") for result in search.find(word, "en")]
+    return [result.url.removeprefix("/en/").rstrip("/") for result in search.find(word, "en").results]

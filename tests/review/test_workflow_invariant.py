@@ -19,8 +19,10 @@ every PUBLIC_CACHE_VERIFY_SECONDS), the pages must show them all the same.
 import copy
 import itertools
 import re
+import xml.etree.ElementTree as ElementTree
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings as django_settings
@@ -43,6 +45,7 @@ pytestmark = pytest.mark.django_db
 SOURCE = "en"
 LANGUAGES = ("en", "cy", "ar")
 TOKEN = re.compile(r"tok\d+")
+SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 LINK_LISTS = ("breadcrumbs", "children", "related")
 
 # Everyone the workflow meets, by their roles: two editors, a reviewer, someone who
@@ -798,6 +801,7 @@ class SignOffWorkflow(RuleBasedStateMachine):
             if elsewhere:
                 self.elsewhere_clock += django_settings.PUBLIC_CACHE_CHECK_SECONDS + 1
             with translation.override(SOURCE), cache.as_process(self.elsewhere) if elsewhere else nullcontext():
+                self.read_sitemap()
                 for language in LANGUAGES:
                     self.read_home(language)
                     self.read_search(language)
@@ -833,6 +837,26 @@ class SignOffWorkflow(RuleBasedStateMachine):
                 found = set(re.findall(rf'<h2><a href="/{language}/([^"]+)/">', response.content.decode()))
                 assert path in found, f"searching {word} in {language} misses /{path}/"
                 assert found <= set(live_here), f"searching {word} in {language} finds {found - set(live_here)}"
+
+    def read_sitemap(self) -> None:
+        """The sitemap, walked from its index in pages of two addresses: every version live now at
+        its address, with the languages the page is live in as its alternates, and nothing else."""
+        expected = {}
+        for page, model in enumerate(self.pages):
+            live = {code for code, version in model.live.items() if not version.withdrawn}
+            expected |= {f"/{code}/{self.path(page)}/": live for code in live}
+        listed = {}
+        with override_settings(SITEMAP_PAGE_SIZE=2):
+            index = ElementTree.fromstring(self.client.get("/sitemap.xml").content)
+            for entry in index.iter(f"{SITEMAP}loc"):
+                if "/sitemap-pages-" not in entry.text:
+                    continue
+                for url in ElementTree.fromstring(self.client.get(urlsplit(entry.text).path).content).iter(
+                    f"{SITEMAP}url"
+                ):
+                    links = {link.get("hreflang") for link in url.iter("{http://www.w3.org/1999/xhtml}link")}
+                    listed[urlsplit(url.find(f"{SITEMAP}loc").text).path] = links - {"x-default"}
+        assert listed == expected, f"the sitemap lists {listed}, expected {expected}"
 
     def read_home(self, language: str) -> None:
         topic = self.pages[0]
