@@ -21,15 +21,31 @@ from pages.models import LiveSnapshot, Page
 def rebuild_dependents(pages: Sequence[Page], *, exclude: set[int] = frozenset()) -> None:
     """Rebuild every snapshot that shows one of ``pages``: links to them, their
     parents' child lists, their children's breadcrumbs. Runs in the caller's
-    transaction (publishing, withdrawing or a move)."""
+    transaction (publishing, withdrawing or a move).
+
+    Each is composed again; one whose content, and the pages it shows, come out as they
+    were (a hub published again under the same title, for its hundreds of children) is
+    left as it is, since nothing it would render has changed."""
     lock_live_site()
     ids = [page.pk for page in pages]
     parent_ids = [page.parent_id for page in pages if page.parent_id]
     dependents = (
         LiveSnapshot.objects.filter(references__in=ids) | LiveSnapshot.objects.filter(page_id__in=parent_ids)
     ).exclude(pk__in=exclude)
-    for snapshot in dependents.distinct().select_related("page"):
-        build(snapshot)
+    dependents = list(dependents.distinct().select_related("page"))
+    shown: dict[int, set[int]] = {snapshot.pk: set() for snapshot in dependents}
+    for snapshot_id, page_id in LiveSnapshot.references.through.objects.filter(
+        livesnapshot_id__in=list(shown)
+    ).values_list("livesnapshot_id", "page_id"):
+        shown[snapshot_id].add(page_id)
+    for snapshot in dependents:
+        before = (snapshot.title, snapshot.summary, snapshot.content, snapshot.html_key)
+        referenced = compose(snapshot)
+        if (snapshot.title, snapshot.summary, snapshot.content, rendering.key()) == before and referenced == shown[
+            snapshot.pk
+        ]:
+            continue
+        _store(snapshot, referenced)
 
 
 def refresh_moved_pages(pages: Sequence[Page]) -> None:
@@ -57,7 +73,10 @@ def template_ids() -> frozenset[str]:
 
 def build(snapshot: LiveSnapshot) -> None:
     """Render ``snapshot.content`` from its frozen source and the live site around it, and save it."""
-    referenced = compose(snapshot)
+    _store(snapshot, compose(snapshot))
+
+
+def _store(snapshot: LiveSnapshot, referenced: set[int]) -> None:
     rendering.store(snapshot)
     snapshot.search_document = search.document(snapshot)
     snapshot.save(update_fields=["title", "summary", "content", "search_document", *rendering.STORED_FIELDS])

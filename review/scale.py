@@ -106,12 +106,14 @@ def section_pool() -> list[dict]:
     ]
 
 
-def plan(count: int, start: int, language_codes: list[str], batch: int) -> list[Planned]:
+def plan(
+    count: int, start: int, language_codes: list[str], batch: int, hub_size: int = CHILDREN_PER_HUB
+) -> list[Planned]:
     """``count`` pages after the ``start`` that exist: hubs first, then their pages and sub-pages.
     A page links only to pages of its own batch (and its hub), so that batches after the
     hubs' can be written side by side."""
     pool = section_pool()
-    hubs = max(1, math.ceil(count / CHILDREN_PER_HUB))
+    hubs = max(1, math.ceil(count / hub_size))
     first_hub = Page.objects.filter(parent__isnull=True, path__startswith=PREFIX).count()
     planned: list[Planned] = []
     for offset in range(count):
@@ -192,7 +194,7 @@ def accounts() -> Accounts:
     for username, name, role in ACCOUNTS:
         first, last = name.split()
         user, created = get_user_model().objects.get_or_create(
-            username=username, defaults={"first_name": first, "last_name": last}
+            username=username, defaults={"first_name": first, "last_name": last, "email": f"{username}@example.org"}
         )
         if created:
             user.set_unusable_password()
@@ -208,14 +210,16 @@ def make(
     language_codes: list[str],
     batch: int = 500,
     workers: int = 1,
+    hub_size: int = CHILDREN_PER_HUB,
     report: Callable[[int, int], None] = lambda done, live: None,
 ) -> tuple[int, int]:
     """Add ``pages`` pages to the site, live in ``language_codes`` (the source language first);
-    returns the pages and live versions made. ``report`` hears after each batch."""
+    returns the pages and live versions made, with a hub for every ``hub_size`` pages.
+    ``report`` hears after each batch."""
     source = site_languages.source()
     language_codes = sorted(dict.fromkeys(language_codes), key=lambda code: code != source)
     people = accounts()
-    planned = plan(pages, existing_pages(), language_codes, batch)
+    planned = plan(pages, existing_pages(), language_codes, batch, hub_size)
     batches = list(_batches(planned, batch))
     # The batches holding the hubs first, alone: every later one hangs pages from them.
     first = math.ceil(sum(1 for p in planned if p.parent is None) / batch)
@@ -373,7 +377,7 @@ def _written(p: Planned, number: int, now) -> datetime.datetime:
 
 
 def _reviewed(p: Planned, today: datetime.date) -> datetime.date:
-    return today - datetime.timedelta(days=(p.index * 37) % 1200)
+    return today - datetime.timedelta(days=(p.index * 433) % 1200)
 
 
 def _version(obj, content_type: ContentType, revision: Revision, related: list[int] | None = None) -> Version:

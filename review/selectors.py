@@ -4,8 +4,9 @@ version was live. Services write; the admin, the e-mails and the reminders read 
 
 import datetime
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Max, Q, QuerySet
+from django.db.models import Case, CharField, Count, Max, Q, QuerySet, Value, When
 from django.utils.translation import gettext as _
 
 from pages import languages as site_languages
@@ -107,28 +108,54 @@ def due_bucket(days: int) -> str:
     return next(str(horizon) for horizon in DUE_WITHIN_DAYS if days <= horizon)
 
 
-def reviews_due(today: datetime.date) -> tuple[dict[str, list[dict]], list[dict]]:
-    """Live versions whose review is overdue or due within the last horizon: by bucket,
-    soonest first, and counted by owner (most overdue first)."""
+# Rows listed in each period of the reviews-due screen (the counts are of all of them).
+REVIEWS_DUE_SHOWN = 100
+
+
+def reviews_due(today: datetime.date) -> tuple[dict[str, dict], list[dict]]:
+    """Live versions whose review is overdue or due within the last horizon: for each period,
+    how many and the soonest ``REVIEWS_DUE_SHOWN`` of them; and counted by owner (most overdue
+    first). A fixed number of queries, each bounded, however many are due."""
     keys = ["overdue", *map(str, DUE_WITHIN_DAYS)]
-    due = (
-        LiveSnapshot.objects.live()
-        .filter(next_review_due__lte=today + datetime.timedelta(DUE_WITHIN_DAYS[-1]))
-        .select_related("page__owner")
-        .only("page_id", "language", "path", "next_review_due", *(f"page__owner__{f}" for f in NAME_FIELDS))
-        .order_by("next_review_due", "path", "language")
+    starts = [None, today, *(today + datetime.timedelta(days + 1) for days in DUE_WITHIN_DAYS[:-1])]
+    ends = [today - datetime.timedelta(1), *(today + datetime.timedelta(days) for days in DUE_WITHIN_DAYS)]
+    periods = dict(zip(keys, zip(starts, ends, strict=True), strict=True))
+    live = LiveSnapshot.objects.live()
+    period = Case(
+        *(When(next_review_due__lte=end, then=Value(key)) for key, (_start, end) in periods.items()),
+        default=Value(""),
+        output_field=CharField(),
     )
-    buckets = {key: [] for key in keys}
+    owner_fields = [f"page__owner__{name}" for name in ("pk", *NAME_FIELDS)]
+    counted = (
+        live.filter(next_review_due__lte=ends[-1])
+        .annotate(period=period)
+        .values("period", "language", *owner_fields)
+        .annotate(count=Count("pk"))
+        .order_by()
+    )
+    buckets = {key: {"count": 0, "rows": []} for key in keys}
     by_owner: dict[str, dict] = {}
-    for snapshot in due:
-        days = (snapshot.next_review_due - today).days
-        key = due_bucket(days)
-        owner = snapshot.page.owner
-        name = display_name(owner) if owner else _("no owner")
-        buckets[key].append({"snapshot": snapshot, "owner": name, "days": days, "overdue_days": -days})
+    for row in counted:
+        owner = row["page__owner__pk"]
+        fields = {name: row[f"page__owner__{name}"] for name in NAME_FIELDS}
+        name = display_name(get_user_model()(pk=owner, **fields)) if owner else _("no owner")
+        buckets[row["period"]]["count"] += row["count"]
         counts = by_owner.setdefault(name, dict.fromkeys(keys, 0) | {"languages": set()})
-        counts[key] += 1
-        counts["languages"].add(snapshot.language)
+        counts[row["period"]] += row["count"]
+        counts["languages"].add(row["language"])
+    for key, (start, end) in periods.items():
+        rows = live.filter(next_review_due__lte=end, **({"next_review_due__gte": start} if start else {}))
+        rows = (
+            rows.select_related("page__owner")
+            .only("page_id", "language", "path", "next_review_due", *(f"page__owner__{f}" for f in NAME_FIELDS))
+            .order_by("next_review_due", "path", "language")[:REVIEWS_DUE_SHOWN]
+        )
+        for snapshot in rows:
+            days = (snapshot.next_review_due - today).days
+            owner = snapshot.page.owner
+            name = display_name(owner) if owner else _("no owner")
+            buckets[key]["rows"].append({"snapshot": snapshot, "owner": name, "days": days, "overdue_days": -days})
     owners = sorted(
         ({"name": name, **row, "languages": sorted(row["languages"])} for name, row in by_owner.items()),
         key=lambda row: (-row["overdue"], row["name"]),

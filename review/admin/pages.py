@@ -176,11 +176,12 @@ class WorkflowPageAdmin(WorkflowSteps, PageAdmin):
             "opts": self.opts,
             "today": today,
             "sections": [
-                (_t("Overdue"), buckets["overdue"]),
-                (_t("Due within 30 days"), buckets["30"]),
-                (_t("Due in 31 to 60 days"), buckets["60"]),
-                (_t("Due in 61 to 90 days"), buckets["90"]),
+                (_t("Overdue"), buckets["overdue"], "overdue"),
+                (_t("Due within 30 days"), buckets["30"], "30"),
+                (_t("Due in 31 to 60 days"), buckets["60"], "60"),
+                (_t("Due in 61 to 90 days"), buckets["90"], "90"),
             ],
+            "shown": selectors.REVIEWS_DUE_SHOWN,
             "by_owner": by_owner,
         }
         return TemplateResponse(request, "admin/review/reviews_due.html", context)

@@ -1,6 +1,7 @@
 """Publishing builds live snapshots; the working copy never reaches the public."""
 
 import datetime
+import re
 
 import pytest
 
@@ -213,3 +214,39 @@ def test_one_term_with_two_definitions_keeps_both():
         ("term-grade-2", "A school year."),
     ]
     assert 'href="#term-grade-2"' in snapshot.content["sections"][1]["html"]
+
+
+def test_publishing_a_hub_again_rebuilds_only_the_dependents_whose_content_changes(django_assert_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with edited():
+        hub = PageFactory(slug="nets", title_en="NETs")
+        children = [PageFactory(slug=f"child-{n}", parent=hub, title_en=f"Child {n}") for n in range(4)]
+    for page in [hub, *children]:
+        publish_fixture(page, "en")
+    rendered = {s.pk: (s.html, s.content) for s in LiveSnapshot.objects.filter(page__in=children)}
+
+    def updates_of_children() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            publish_fixture(hub, "en")
+        hub_snapshot = LiveSnapshot.objects.get(page=hub).pk
+        updates = [q["sql"] for q in queries if q["sql"].startswith(f'UPDATE "{LiveSnapshot._meta.db_table}"')]
+        return sum(
+            1 for sql in updates if not re.search(rf'WHERE .*"id" = {hub_snapshot}\b|"page_id" = {hub.pk}\b', sql)
+        )
+
+    # Wording changed, title the same: the children's breadcrumbs say what they said.
+    with edited():
+        hub.summary_en = "Neuroendocrine tumours."
+        hub.save()
+    assert updates_of_children() == 0
+    assert {s.pk: (s.html, s.content) for s in LiveSnapshot.objects.filter(page__in=children)} == rendered
+    # A new title: every child shows it.
+    with edited():
+        hub.title_en = "Neuroendocrine tumours"
+        hub.save()
+    assert updates_of_children() > 0
+    for snapshot in LiveSnapshot.objects.filter(page__in=children):
+        assert snapshot.content["breadcrumbs"][0]["title"] == "Neuroendocrine tumours"
+        assert "Neuroendocrine tumours" in snapshot.html

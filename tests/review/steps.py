@@ -55,3 +55,9 @@ def public_text(client, language, path="glucagonoma"):
 def messages_of(response) -> list[str]:
     """The messages of this response (earlier, unread ones first)."""
     return [str(m) for m in response.wsgi_request._messages]
+
+
+def streamed(response) -> str:
+    """The whole body of a streamed response (the ledger's CSV), as text."""
+    assert response.streaming, "expected a streamed response"
+    return b"".join(response.streaming_content).decode()

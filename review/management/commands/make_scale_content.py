@@ -28,9 +28,15 @@ class Command(BaseCommand):
             default=os.cpu_count() or 1,
             help="Processes that render the pages (default: one per processor).",
         )
+        parser.add_argument(
+            "--hub-size",
+            type=int,
+            default=scale.CHILDREN_PER_HUB,
+            help=f"Pages below each hub (default {scale.CHILDREN_PER_HUB}).",
+        )
         parser.add_argument("--batch", type=int, default=500, help="Pages written per transaction (default 500).")
 
-    def handle(self, *args, pages, languages: str, batch, workers, **options):
+    def handle(self, *args, pages, languages: str, batch, workers, hub_size, **options):
         if not settings.DEBUG:
             raise CommandError(
                 "make_scale_content fills the site with sample pages, so it runs only with DEBUG on "
@@ -41,6 +47,8 @@ class Command(BaseCommand):
             raise CommandError(f"--pages must be between 1 and {scale.MOST_PAGES:,}; it was {pages:,}.")
         if not 1 <= batch <= 5_000:
             raise CommandError(f"--batch must be between 1 and 5,000; it was {batch:,}.")
+        if not 1 <= hub_size <= scale.MOST_PAGES:
+            raise CommandError(f"--hub-size must be between 1 and {scale.MOST_PAGES:,}; it was {hub_size:,}.")
         if not 1 <= workers <= 64:
             raise CommandError(f"--workers must be between 1 and 64; it was {workers:,}.")
         began = time.monotonic()
@@ -53,7 +61,9 @@ class Command(BaseCommand):
             )
 
         self.stdout.write(f"Making {pages:,} pages live in {', '.join(codes)}, {batch:,} a transaction")
-        made, live = scale.make(pages=pages, language_codes=codes, batch=batch, workers=workers, report=report)
+        made, live = scale.make(
+            pages=pages, language_codes=codes, batch=batch, workers=workers, hub_size=hub_size, report=report
+        )
         total = scale.existing_pages()
         self.stdout.write(
             f"Made {made:,} pages and {live:,} live versions in {time.monotonic() - began:.0f} s; "
