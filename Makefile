@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export DEBUG ?= true
 
-.PHONY: run test bench audit screenshots lint format clean
+.PHONY: run test bench bench-scale audit screenshots lint format clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt tests/e2e/package-lock.json
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed; none was found (set PYTHON=/path/to/python3.12)." >&2; exit 1; }
@@ -31,9 +31,13 @@ BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/clinical_cms
 
 bench: $(BIN)/.installed  ## print performance figures: wrk against gunicorn, query counts, reminders, 60 s of load, fault bounds
 	@command -v wrk >/dev/null || echo "wrk is not installed, so the HTTP figures are skipped: apt-get install wrk" >&2
-	DATABASE_URL=$${DATABASE_URL:-$(BENCH_DATABASE_URL)} $(BIN)/pytest tests/benchmarks -q -s -o addopts=""
+	DATABASE_URL=$${DATABASE_URL:-$(BENCH_DATABASE_URL)} $(BIN)/pytest tests/benchmarks -q -s -o addopts="" \
+		--ignore=tests/benchmarks/test_scale.py
 	DATABASE_URL=$${DATABASE_URL:-$(BENCH_DATABASE_URL)} LOAD_SECONDS=$${LOAD_SECONDS:-60} \
 		$(BIN)/pytest tests/test_load.py tests/test_faults.py -q -s -o addopts=""
+
+bench-scale: $(BIN)/.installed  ## every cost at 1,000, 10,000 and 50,000 live versions (SCALE_SIZES), with ratios
+	DATABASE_URL=$${DATABASE_URL:-$(BENCH_DATABASE_URL)} $(BIN)/pytest tests/benchmarks/test_scale.py -q -s -o addopts=""
 
 audit: $(BIN)/.installed  ## check the pinned dependencies for known vulnerabilities (needs the network)
 	$(BIN)/pip install --quiet --disable-pip-version-check pip-audit==2.10.1
