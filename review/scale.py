@@ -24,8 +24,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.core import serializers
 from django.db import connection, connections, transaction
@@ -38,7 +36,7 @@ from pages import languages as site_languages
 from pages.history import PageState
 from pages.models import LiveSnapshot, Page, PageRevision, Publication, Section
 from pages.people import display_name
-from review import services
+from review import roles, services
 from review.dates import add_months
 from review.models import ReviewRequest, State, Transition
 
@@ -189,19 +187,13 @@ class Accounts:
 
 def accounts() -> Accounts:
     """The editor, reviewer and publisher the pages were written, signed off and published by:
-    accounts no one can sign in with."""
-    users = []
-    for username, name, role in ACCOUNTS:
-        first, last = name.split()
-        user, created = get_user_model().objects.get_or_create(
-            username=username, defaults={"first_name": first, "last_name": last, "email": f"{username}@example.org"}
+    accounts no one can sign in with (with an address, for the reminders)."""
+    return Accounts(
+        *(
+            roles.sample_account(username, *name.split(), role, email=f"{username}@example.org")
+            for username, name, role in ACCOUNTS
         )
-        if created:
-            user.set_unusable_password()
-            user.save(update_fields=["password"])
-        user.groups.add(Group.objects.get(name=role))
-        users.append(user)
-    return Accounts(*users)
+    )
 
 
 def make(

@@ -2,7 +2,6 @@ import json
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
@@ -11,7 +10,7 @@ from modeltranslation.utils import build_localized_fieldname
 from pages import history, languages
 from pages.models import Page, Section
 from pages.publishing import PublishingError
-from review import services
+from review import roles, services
 
 DEMO_FILE = Path(__file__).resolve().parents[2] / "demo" / "content.json"
 # Who submits, signs off and publishes the sample pages: accounts with no password.
@@ -101,7 +100,10 @@ class Command(BaseCommand):
     def publish(self, created: list[tuple[Page, dict]]) -> None:
         """Put the sample pages live the only way wording goes live: submitted, signed off
         and published, by sample accounts that no one can sign in with."""
-        editor, reviewer, publisher = (self.sample_account(*account) for account in SAMPLE_ACCOUNTS)
+        try:
+            editor, reviewer, publisher = (roles.sample_account(*account) for account in SAMPLE_ACCOUNTS)
+        except roles.RoleMissing as error:
+            raise CommandError(str(error)) from None
         source = languages.source()
         for page, entry in created:
             if not (publish := entry.get("publish")):
@@ -117,19 +119,6 @@ class Command(BaseCommand):
                         f"{page.path} [{code}] could not be published; nothing was loaded. {error}"
                     ) from None
             self.stdout.write(f"  published {', '.join(publish['languages'])}: {page.path}")
-
-    def sample_account(self, username: str, first_name: str, last_name: str, role: str):
-        user, _created = get_user_model().objects.get_or_create(
-            username=username, defaults={"first_name": first_name, "last_name": last_name}
-        )
-        if _created:
-            user.set_unusable_password()
-            user.save(update_fields=["password"])
-        group = Group.objects.filter(name=role).first()
-        if group is None:
-            raise CommandError(f"The role {role!r} is missing: run `manage.py migrate`, which creates the roles.")
-        user.groups.add(group)
-        return user
 
     def set_translations(self, obj, data: dict, fields: tuple[str, ...], where: str) -> None:
         for field in fields:
