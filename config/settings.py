@@ -187,6 +187,13 @@ SEARCH_CANDIDATES = int(os.environ.get("SEARCH_CANDIDATES", "1000"))
 # Addresses in each page of the sitemap: under the protocol's 50,000 and, for addresses of
 # any length with their alternates, its 50 MB.
 SITEMAP_PAGE_SIZE = int(os.environ.get("SITEMAP_PAGE_SIZE", "10000"))
+# Publishing, withdrawing or moving a page composes again, in its own transaction, at most this
+# many of the other pages that show it (links, breadcrumbs, child lists); the rest wait for a
+# background thread (REBUILD_IN_BACKGROUND) or `manage.py rebuild_waiting_pages`, in batches of
+# REBUILD_BATCH, and are composed on each request until then: never showing a broken link.
+DEPENDENTS_REBUILT_AT_ONCE = int(os.environ.get("DEPENDENTS_REBUILT_AT_ONCE", "100"))
+REBUILD_BATCH = int(os.environ.get("REBUILD_BATCH", "20"))
+REBUILD_IN_BACKGROUND = env_bool("REBUILD_IN_BACKGROUND", True)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -31,3 +31,14 @@ def lock_live_site() -> int:
         (changes,) = cursor.fetchone()
     cache.invalidate(changes)
     return changes
+
+
+def hold_live_site() -> None:
+    """Wait for, then hold until the end of the transaction, the same lock, without counting
+    a change or telling the cache: for work that changes nothing readers see (composing
+    again, and storing, snapshots they are already shown composed on each request)."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("Hold the live site inside a transaction (transaction.atomic).")
+    table = connection.ops.quote_name(LiveSite._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET changes = changes WHERE id = 1")

@@ -228,6 +228,10 @@ class LiveSnapshot(models.Model):
     # On PostgreSQL, the search document of title, summary and text (weighted in that order, in
     # the language's configuration), written with them and GIN-indexed (pages.search).
     search_document = SearchVectorField(null=True, editable=False)
+    # Waiting to be composed again: a page it shows was published, withdrawn or moved while
+    # more than DEPENDENTS_REBUILT_AT_ONCE others showed it too (pages.snapshots). Its stored
+    # rendering carries no key meanwhile, so readers get it composed on each request.
+    needs_rebuild = models.BooleanField(default=False, editable=False)
     last_reviewed = models.DateField(_("last reviewed"))
     next_review_due = models.DateField(_("next review due"))
     signed_off_by = models.CharField(_("signed off by"), max_length=200)
@@ -253,7 +257,11 @@ class LiveSnapshot(models.Model):
         verbose_name = _("live version")
         verbose_name_plural = _("live versions")
         constraints = [models.UniqueConstraint(fields=["page", "language"], name="one_live_version_per_language")]
-        indexes = [models.Index(fields=["path", "language"]), models.Index(fields=["next_review_due"])]
+        indexes = [
+            models.Index(fields=["path", "language"]),
+            models.Index(fields=["next_review_due"]),
+            models.Index(fields=["id"], condition=models.Q(needs_rebuild=True), name="snapshot_waiting_rebuild"),
+        ]
 
     def __str__(self):
         return f"{self.path} [{self.language}]"

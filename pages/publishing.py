@@ -19,12 +19,12 @@ from pages.errors import NotTranslated, PublishingError, UnknownLanguage
 from pages.freezing import freeze, freeze_for_sign_off
 from pages.live_site import lock_live_site
 from pages.models import LiveSnapshot, Page, PageRevision, Publication
-from pages.snapshots import build, compose, rebuild_dependents, refresh_moved_pages
+from pages.snapshots import build, compose, rebuild_all_waiting, rebuild_dependents, refresh_moved_pages
 
 # The one entry point: what callers use, from wherever it lives.
 __all__ = ["NotTranslated", "PublishingError", "UnknownLanguage", "build", "compose", "freeze"]
 __all__ += ["freeze_for_sign_off", "lock_live_site", "preview", "publish", "rebuild_dependents"]
-__all__ += ["refresh_moved_pages", "render_again", "withdraw"]
+__all__ += ["rebuild_all_waiting", "refresh_moved_pages", "render_again", "withdraw"]
 
 
 def publish(
@@ -136,9 +136,12 @@ def render_again(snapshot_ids: Sequence[int]) -> int:
         lock_live_site()
         live = LiveSnapshot.objects.filter(pk__in=snapshot_ids).live().select_related("page")
         for snapshot in live:
-            rendering.store(snapshot)
-            snapshot.search_document = search.document(snapshot)  # its text may be extracted anew
-            snapshot.save(update_fields=[*rendering.STORED_FIELDS, "search_document"])
+            if snapshot.needs_rebuild:  # composed again too, with the live site as it is
+                build(snapshot)
+            else:
+                rendering.store(snapshot)
+                snapshot.search_document = search.document(snapshot)  # its text may be extracted anew
+                snapshot.save(update_fields=[*rendering.STORED_FIELDS, "search_document"])
             done += 1
     return done
 

@@ -87,7 +87,9 @@ def store(snapshot) -> None:
     if snapshot.withdrawn_at:
         snapshot.html, snapshot.html_key, snapshot.text, snapshot.fallback_html = "", "", "", {}
         return
-    snapshot.html, snapshot.html_key = render(snapshot, snapshot.language), key()
+    # One waiting to be composed again keeps no key: its content predates a change to the
+    # live site, so readers get it composed afresh until it is (pages.snapshots).
+    snapshot.html, snapshot.html_key = render(snapshot, snapshot.language), "" if snapshot.needs_rebuild else key()
     snapshot.text = plain_text(snapshot.content)
     others = [code for code in languages.codes() if code != snapshot.language and code not in snapshot.languages]
     is_source = snapshot.language == languages.source()

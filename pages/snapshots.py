@@ -5,34 +5,134 @@ show a page when it is published, withdrawn or moved. Runs in the caller's
 transaction, under the live-site lock."""
 
 import functools
+import logging
+import os
 import re
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.template.loader import get_template
 from django.urls import reverse
 from django.utils.text import slugify
 
 from pages import languages as site_languages
 from pages import rendering, richtext, search
-from pages.live_site import lock_live_site
+from pages.live_site import hold_live_site, lock_live_site
 from pages.models import LiveSnapshot, Page
 
+logger = logging.getLogger(__name__)
 
-def rebuild_dependents(pages: Sequence[Page], *, exclude: set[int] = frozenset()) -> None:
-    """Rebuild every snapshot that shows one of ``pages``: links to them, their
-    parents' child lists, their children's breadcrumbs. Runs in the caller's
-    transaction (publishing, withdrawing or a move).
 
-    Each is composed again; one whose content, and the pages it shows, come out as they
-    were (a hub published again under the same title, for its hundreds of children) is
-    left as it is, since nothing it would render has changed."""
+def rebuild_dependents(pages: Sequence[Page], *, exclude: set[int] = frozenset()) -> int:
+    """Rebuild the snapshots that show one of ``pages``: links to them, their parents'
+    child lists, their children's breadcrumbs. Runs in the caller's transaction
+    (publishing, withdrawing or a move), and returns how many are left waiting
+    (see :func:`_rebuild_some`)."""
     lock_live_site()
     ids = [page.pk for page in pages]
     parent_ids = [page.parent_id for page in pages if page.parent_id]
     dependents = (
         LiveSnapshot.objects.filter(references__in=ids) | LiveSnapshot.objects.filter(page_id__in=parent_ids)
     ).exclude(pk__in=exclude)
-    dependents = list(dependents.distinct().select_related("page"))
+    return _rebuild_some(dependents.distinct())
+
+
+def refresh_moved_pages(pages: Sequence[Page]) -> int:
+    """After pages moved (their path or place changed), give their snapshots the new
+    address and rebuild them and everything that shows them. Runs in the caller's
+    transaction, and returns how many are left waiting (see :func:`_rebuild_some`)."""
+    lock_live_site()
+    for page in pages:  # stored with the old address: composed again before they are served
+        LiveSnapshot.objects.filter(page=page).update(path=page.path, needs_rebuild=True, html_key="")
+    moved = LiveSnapshot.objects.filter(page__in=pages)
+    exclude = set(moved.values_list("pk", flat=True))
+    return _rebuild_some(moved) + rebuild_dependents(pages, exclude=exclude)
+
+
+def _rebuild_some(snapshots: QuerySet) -> int:
+    """Compose again and store at most DEPENDENTS_REBUILT_AT_ONCE of ``snapshots``, so that
+    a hub shown by thousands of pages publishes in seconds, and mark the rest as waiting, in
+    the caller's transaction; returns how many wait. From its commit, readers get those
+    composed on each request with the live site as it is (never a link to a page that is
+    gone, never wording not signed off), until :func:`rebuild_waiting` stores them again, in
+    a thread of this process (:func:`rebuild_in_background`) or from ``manage.py
+    rebuild_waiting_pages``."""
+    snapshots = snapshots.order_by("pk")
+    now = list(snapshots.select_related("page")[: settings.DEPENDENTS_REBUILT_AT_ONCE])
+    later = 0
+    if len(now) == settings.DEPENDENTS_REBUILT_AT_ONCE:  # perhaps more
+        later = (
+            LiveSnapshot.objects.filter(pk__in=snapshots.values("pk"))
+            .exclude(pk__in=[snapshot.pk for snapshot in now])
+            .update(needs_rebuild=True, html_key="")
+        )
+    _rebuild(now)
+    if later:
+        transaction.on_commit(rebuild_in_background)
+    return later
+
+
+def rebuild_waiting(limit: int | None = None) -> int:
+    """Compose again and store up to ``limit`` (REBUILD_BATCH) of the snapshots waiting for
+    it, oldest first, in one transaction under the live-site lock; returns how many. Counts
+    no change to the live site, since readers already get them composed as they are stored."""
+    with transaction.atomic():
+        hold_live_site()
+        waiting = LiveSnapshot.objects.filter(needs_rebuild=True).select_related("page").order_by("pk")
+        waiting = list(waiting[: limit or settings.REBUILD_BATCH])
+        _rebuild(waiting)
+    return len(waiting)
+
+
+def rebuild_all_waiting(report: Callable[[int], None] | None = None) -> int:
+    """:func:`rebuild_waiting` until none wait (one transaction a batch, so publishing goes on
+    in between); returns how many, and tells ``report`` the count so far after each batch."""
+    done = 0
+    while batch := rebuild_waiting():
+        done += batch
+        if report:
+            report(done)
+    return done
+
+
+_wanted = threading.Event()
+_worker_started = threading.Lock()
+_worker_pid: int | None = None
+
+
+def rebuild_in_background() -> None:
+    """Have this process's rebuilding thread (started on first use) rebuild every snapshot
+    waiting, unless REBUILD_IN_BACKGROUND is off. A process that exits first leaves the rest
+    to the next publish or to ``manage.py rebuild_waiting_pages``: slower pages, never wrong ones."""
+    global _worker_pid
+    if not settings.REBUILD_IN_BACKGROUND:
+        return
+    _wanted.set()
+    with _worker_started:
+        if _worker_pid != os.getpid():  # none yet, or this process was forked from one that had it
+            threading.Thread(target=_rebuild_when_wanted, name="rebuild-waiting", daemon=True).start()
+            _worker_pid = os.getpid()
+
+
+def _rebuild_when_wanted() -> None:
+    while True:
+        _wanted.wait()
+        _wanted.clear()
+        try:
+            rebuild_all_waiting()
+        except Exception:
+            logger.exception("Rebuilding the pages waiting for it failed; they are composed on each request meanwhile")
+        finally:
+            connection.close()
+
+
+def _rebuild(dependents: list[LiveSnapshot]) -> None:
+    """Compose each of ``dependents`` again and store it, unless its content, and the pages it
+    shows, come out as they were (a hub published again under the same title, for its
+    hundreds of children): nothing it would render has changed."""
     shown: dict[int, set[int]] = {snapshot.pk: set() for snapshot in dependents}
     for snapshot_id, page_id in LiveSnapshot.references.through.objects.filter(
         livesnapshot_id__in=list(shown)
@@ -46,19 +146,6 @@ def rebuild_dependents(pages: Sequence[Page], *, exclude: set[int] = frozenset()
         ]:
             continue
         _store(snapshot, referenced)
-
-
-def refresh_moved_pages(pages: Sequence[Page]) -> None:
-    """After pages moved (their path or place changed), give their snapshots the new
-    address and rebuild everything that shows them. Runs in the caller's transaction."""
-    lock_live_site()
-    snapshots = []
-    for page in pages:
-        LiveSnapshot.objects.filter(page=page).update(path=page.path)
-        snapshots.extend(LiveSnapshot.objects.filter(page=page).select_related("page"))
-    for snapshot in snapshots:
-        build(snapshot)
-    rebuild_dependents(pages, exclude={s.pk for s in snapshots})
 
 
 @functools.cache
@@ -77,9 +164,11 @@ def build(snapshot: LiveSnapshot) -> None:
 
 
 def _store(snapshot: LiveSnapshot, referenced: set[int]) -> None:
+    snapshot.needs_rebuild = False  # composed just now, with the live site as it is
     rendering.store(snapshot)
     snapshot.search_document = search.document(snapshot)
-    snapshot.save(update_fields=["title", "summary", "content", "search_document", *rendering.STORED_FIELDS])
+    fields = ["title", "summary", "content", "search_document", "needs_rebuild", *rendering.STORED_FIELDS]
+    snapshot.save(update_fields=fields)
     snapshot.references.set(referenced)
 
 

@@ -13,7 +13,7 @@ from django.utils import translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from pages import languages, rendering, search, sitemaps, throttle
+from pages import languages, publishing, rendering, search, sitemaps, throttle
 from pages.cache import cached_public_page
 from pages.models import LiveSnapshot
 
@@ -104,13 +104,20 @@ def page_detail(request, language, path):
         return HttpResponse(stored)
     # One query for everything shown: a version published meanwhile is never half read.
     snapshot = (
-        LiveSnapshot.objects.for_reader(language).filter(path=path).order_by("preference").defer("source").first()
+        LiveSnapshot.objects.for_reader(language)
+        .filter(path=path)
+        .order_by("preference")
+        .select_related("page")  # for composing one that waits for it
+        .first()
     )
     if snapshot is None:
         return _moved(request, path, language)
     if snapshot.withdrawn_at:
         return _withdrawn(request, snapshot)
-    # Shown in another language, or rendered before a deploy changed the templates.
+    if snapshot.needs_rebuild:  # a page it shows changed moments ago: composed with the live site as it is now
+        publishing.compose(snapshot)
+    # Shown in another language, waiting to be composed again, or rendered before a deploy
+    # changed the templates.
     return HttpResponse(rendering.render(snapshot, language))
 
 

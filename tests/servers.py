@@ -46,12 +46,12 @@ def manage(environment: dict, *arguments: str) -> subprocess.CompletedProcess:
 
 
 @contextlib.contextmanager
-def server(environment: dict, *, workers: int = 1, output=subprocess.PIPE):
-    """gunicorn with DEBUG off, ``environment`` on top; yields its base URL and process."""
+def server(environment: dict, *, workers: int = 1, output=subprocess.PIPE, app: str = "config.wsgi"):
+    """gunicorn serving ``app`` with DEBUG off, ``environment`` on top; yields its base URL and process."""
     port = free_port()
     env = os.environ | {"DEBUG": "false", "SECRET_KEY": TEST_SECRET_KEY}
     env |= {"ALLOWED_HOSTS": "127.0.0.1", "LOG_LEVEL": "WARNING"} | environment
-    command = [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}"]
+    command = [sys.executable, "-m", "gunicorn", app, "--bind", f"127.0.0.1:{port}"]
     command += ["--workers", str(workers)]
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"

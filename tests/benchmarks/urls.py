@@ -5,8 +5,7 @@ from django.http import HttpResponse
 from django.urls import path
 
 from config import urls
-
-FLOOR = ("<!DOCTYPE html><html lang=en><title>Floor</title><p>" + "Fixed text. " * 1300)[: 15 * 1024].encode()
+from tests.benchmarks.bare import FLOOR
 
 
 def floor(request):

@@ -112,3 +112,36 @@ def test_a_page_prints_with_its_review_dates_and_address_and_without_navigation(
         assert not page.locator(navigation).is_visible(), navigation
     page.emulate_media(media="screen")
     assert not page.locator(".print-address").is_visible() and page.locator("nav.toc").is_visible()
+
+
+def test_search_pages_and_the_too_many_searches_page_have_no_accessibility_violations(
+    browser, demo_site, settings, monkeypatch
+):
+    """Results over several pages (one a page here, so that the demo pages fill three) in
+    English and Welsh, results in Arabic right to left, and the page a visitor gets after too
+    many searches."""
+    if not AXE.exists():
+        pytest.skip("axe-core is not installed: npm ci --prefix tests/e2e")
+    from pages import search
+
+    monkeypatch.setattr(search, "PER_PAGE", 1)
+    settings.SEARCH_RATE_LIMIT = 0
+    context = browser.new_context(bypass_csp=True)
+    found = {}
+    for language, query, paged in (("en", "tumour", True), ("cy", "tiwmor", True), ("ar", "ورم", False)):
+        page = context.new_page()
+        page.goto(f"{demo_site}/{language}/search/?q={query}&page={2 if paged else 1}")
+        assert page.locator("main li a[rel]").count() == (2 if paged else 0)
+        assert page.locator("html").get_attribute("dir") == ("rtl" if language == "ar" else "ltr")
+        if violations := axe_violations(page):
+            found[f"search, {language}"] = violations
+        page.close()
+    settings.SEARCH_RATE_LIMIT = 1
+    page = context.new_page()
+    page.goto(f"{demo_site}/ar/search/?q=ورم")
+    response = page.goto(f"{demo_site}/ar/search/?q=glucagon")
+    assert response.status == 429
+    if violations := axe_violations(page):
+        found["too many searches, ar"] = violations
+    context.close()
+    assert found == {}

@@ -13,7 +13,10 @@ are the public pages themselves, old addresses included, read through this app
 server and through another one (another process's memory of pages). Some publishes
 come from a process that cannot reach the cache and then exits, never announcing
 them: once the servers have compared the database with the cache (as each does
-every PUBLIC_CACHE_VERIFY_SECONDS), the pages must show them all the same.
+every PUBLIC_CACHE_VERIFY_SECONDS), the pages must show them all the same. In most
+runs the pages that show a published page are composed again only some at once (or none,
+DEPENDENTS_REBUILT_AT_ONCE), the rest waiting for a rebuild that is another step: in
+between, they must show the same as if they had been rebuilt.
 """
 
 import copy
@@ -34,7 +37,7 @@ from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from pages import cache, history
+from pages import cache, history, publishing, snapshots
 from pages.models import LiveSnapshot, Page, PageRevision, Publication, Redirect, Section
 from review import roles, services
 from review.models import Notification, ReviewRequest, State, Transition
@@ -207,6 +210,7 @@ STEPS = {
     "move": 1,
     "act_out_of_turn": 2,
     "read_public_pages": 1,
+    "rebuild_waiting": 1,
 }
 
 
@@ -237,17 +241,22 @@ class SignOffWorkflow(RuleBasedStateMachine):
 
     def teardown(self):
         transaction.savepoint_rollback(self.savepoint)
+        self.rebuilt_at_once.disable()
 
     @initialize(
         start=st.sampled_from(
             [(), ((0, "en"),), ((0, "en"), (1, "en")), ((0, "en"), (0, "cy")), ((0, "en"), (0, "cy"), (1, "en"))]
         ),
         author=st.sampled_from([None, "editor_reviewer"]),
+        at_once=st.sampled_from([0, 1, 100]),
     )
-    def start_with_live_pages(self, start, author):
+    def start_with_live_pages(self, start, author, at_once):
         """Most runs start with pages through the workflow in English, some in Welsh too
         (whose untranslated section falls back on the English just published); in half of
-        them, what goes live was last written by someone who is also a reviewer."""
+        them, what goes live was last written by someone who is also a reviewer. Publishing
+        composes again at once none, one or all of the pages that show what it published."""
+        self.rebuilt_at_once = override_settings(DEPENDENTS_REBUILT_AT_ONCE=at_once)
+        self.rebuilt_at_once.enable()
         for page, language in start:
             if author is not None:
                 self.retitle(author, page, language)
@@ -263,6 +272,7 @@ class SignOffWorkflow(RuleBasedStateMachine):
             "publish_unannounced": self.in_state(State.APPROVED),
             "reconfirm": self.live_versions(),
             "withdraw": self.live_versions() and not self.withdrawn,
+            "rebuild_waiting": LiveSnapshot.objects.filter(needs_rebuild=True).exists(),
         }
         steps = [name for name, weight in STEPS.items() if possible.get(name, True) for _ in range(weight)]
         getattr(self, data.draw(st.sampled_from(steps), label="step"))(data)
@@ -444,6 +454,10 @@ class SignOffWorkflow(RuleBasedStateMachine):
         page = data.draw(st.sampled_from([0, 1]), label="page")
         person = data.draw(st.sampled_from(list(PEOPLE)), label="person")
         self.move_as(data, person, page)
+
+    def rebuild_waiting(self, data):
+        """What an app server's thread, or ``manage.py rebuild_waiting_pages``, does, a batch at a time."""
+        assert snapshots.rebuild_waiting(limit=data.draw(st.integers(1, 2), label="batch")) > 0
 
     def act_out_of_turn(self, data):
         """Anyone, on anything, in any state, perhaps without saying why: refused unless the model says otherwise."""
@@ -771,6 +785,9 @@ class SignOffWorkflow(RuleBasedStateMachine):
     def nothing_unapproved_is_live(self):
         for page, model in enumerate(self.pages):
             for snapshot in LiveSnapshot.objects.filter(page=model.page, withdrawn_at__isnull=True):
+                if snapshot.needs_rebuild:  # never served as stored: readers get it composed as it is now
+                    assert snapshot.html_key == "", f"{snapshot} waits to be rebuilt, but its rendering is served"
+                    publishing.compose(snapshot)
                 content = snapshot.content
                 wording = [(snapshot.title, content["title_lang"]), (snapshot.summary, content["summary_lang"])]
                 for section in content["sections"]:

@@ -1,0 +1,29 @@
+import time
+
+from django.core.management.base import BaseCommand
+
+from pages import publishing
+from pages.models import LiveSnapshot
+
+
+class Command(BaseCommand):
+    help = (
+        "Compose again and store the live pages waiting for it: those that show a page published, withdrawn or "
+        "moved while more than DEPENDENTS_REBUILT_AT_ONCE others showed it too. Until then they are composed on "
+        "each request (correct, slower). App servers do this in the background; run it from cron every few "
+        "minutes as well, for those a server left when it stopped."
+    )
+
+    def handle(self, *args, **options):
+        waiting = LiveSnapshot.objects.filter(needs_rebuild=True).count()
+        if not waiting:
+            self.stdout.write("No page is waiting to be rebuilt.")
+            return
+        self.stdout.write(f"Rebuilding {waiting:,} page(s)")
+        began = time.monotonic()
+
+        def report(done: int) -> None:
+            self.stdout.write(f"  {done:,} of {max(done, waiting):,}, {time.monotonic() - began:.1f} s so far")
+
+        done = publishing.rebuild_all_waiting(report)
+        self.stdout.write(self.style.SUCCESS(f"Rebuilt {done:,} page(s) in {time.monotonic() - began:.1f} s."))
