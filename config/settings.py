@@ -65,6 +65,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: a public page this process served lately, answered as it was (pages.cache).
+    "pages.cache.AnswerFromMemory",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "pages.middleware.DatabaseUnavailableMiddleware",
@@ -194,6 +196,8 @@ SITEMAP_PAGE_SIZE = int(os.environ.get("SITEMAP_PAGE_SIZE", "10000"))
 DEPENDENTS_REBUILT_AT_ONCE = int(os.environ.get("DEPENDENTS_REBUILT_AT_ONCE", "100"))
 REBUILD_BATCH = int(os.environ.get("REBUILD_BATCH", "20"))
 REBUILD_IN_BACKGROUND = env_bool("REBUILD_IN_BACKGROUND", True)
+# How often each app server looks for pages left waiting by a process that stopped first.
+REBUILD_CHECK_SECONDS = float(os.environ.get("REBUILD_CHECK_SECONDS", "60"))
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

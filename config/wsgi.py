@@ -10,3 +10,8 @@ application = get_wsgi_application()
 from pages import cache  # noqa: E402 (needs the apps loaded)
 
 cache.watch_live_site()
+
+# Each app server stores again the pages left waiting by a change to a page many others show.
+from pages import snapshots  # noqa: E402
+
+snapshots.keep_rebuilding()

@@ -67,30 +67,43 @@ class Process:
         self.generation: int | None = None
         self.checked = 0.0
         self.pages: OrderedDict = OrderedDict()  # key -> (stored at, value)
+        self.answers: OrderedDict = OrderedDict()  # the same, for whole answers (AnswerFromMemory)
         self.unannounced: int | None = None  # the count of the change it could not announce
         self.cache_down_until = 0.0
+        self.lock = threading.Lock()  # requests and this process's threads share the memory
 
     def forget(self) -> None:
         self.generation = None
-        self.pages.clear()
+        self.forget_pages()
+
+    def forget_pages(self) -> None:
+        with self.lock:
+            self.pages.clear()
+            self.answers.clear()
 
     def is_fresh(self, stored_at: float) -> bool:
         return self.clock() - stored_at <= settings.PUBLIC_CACHE_SECONDS
 
-    def get(self, key: str):
-        stored = self.pages.get(key)
-        if stored is None:
-            return None
-        if not self.is_fresh(stored[0]):
-            del self.pages[key]
-            return None
-        self.pages.move_to_end(key)
-        return stored[1]
+    def get(self, key: str, *, answer: bool = False):
+        """What is held under ``key`` (among whole answers with ``answer``) while fresh, as
+        (stored at, value); else None."""
+        held = self.answers if answer else self.pages
+        with self.lock:
+            stored = held.get(key)
+            if stored is None:
+                return None
+            if not self.is_fresh(stored[0]):
+                del held[key]
+                return None
+            held.move_to_end(key)
+            return stored
 
-    def put(self, key: str, value, stored_at: float) -> None:
-        self.pages[key] = (stored_at, value)
-        while len(self.pages) > settings.PUBLIC_CACHE_LOCAL_PAGES:
-            self.pages.popitem(last=False)
+    def put(self, key: str, value, stored_at: float, *, answer: bool = False) -> None:
+        held = self.answers if answer else self.pages
+        with self.lock:
+            held[key] = (stored_at, value)
+            while len(held) > settings.PUBLIC_CACHE_LOCAL_PAGES:
+                held.popitem(last=False)
 
     def cache_failed(self, error: Exception) -> None:
         """The shared cache failed or timed out: leave it alone for PUBLIC_CACHE_RETRY_SECONDS,
@@ -137,7 +150,7 @@ def _generation() -> int | None:
         current = _start_generation()
     generation = _announced(current)[0]
     if generation != local.generation:
-        local.pages.clear()  # every page held was of an older generation
+        local.forget_pages()  # every page held was of an older generation
     local.generation, local.checked = generation, now
     return generation
 
@@ -305,7 +318,7 @@ def cached_public_page(view):
             if generation is None:  # a cache that keeps nothing (DummyCache)
                 return view(request, *args, **kwargs)
             key = page_key(generation, request.get_host(), request.path)
-            cached = local.get(key)
+            stored_at, cached = local.get(key) or (None, None)
             if cached is None and (shared := cache.get(key)) is not None:
                 stored_at, cached = shared
                 if local.is_fresh(stored_at):
@@ -320,6 +333,7 @@ def cached_public_page(view):
             response = HttpResponse(content, content_type=content_type)
             response["Content-Language"] = language
             response["X-Cache"] = "hit"
+            response.public_generation, response.public_stored_at = generation, stored_at
             return response
         response = view(request, *args, **kwargs)
         if response.status_code == 200 and not response.streaming:
@@ -334,7 +348,61 @@ def cached_public_page(view):
                 cache.set(key, (stored_at, value), settings.PUBLIC_CACHE_SECONDS)
             except Exception as error:
                 local.cache_failed(error)
+            else:
+                response.public_generation, response.public_stored_at = generation, stored_at
             response["X-Cache"] = "miss"
         return response
 
     return wrapper
+
+
+class AnswerFromMemory:
+    """The first middleware: a public page this process served lately is answered again
+    exactly as it left the site's middleware the first time (its body and every header:
+    security headers and content security policy included), before any other middleware
+    or the URL resolver runs, so that a cached page costs what a bare Django view does.
+
+    Kept per scheme, host and path, under the generation it was served in: a change to the
+    live site forgets it with every other page this process holds, and it is kept no longer
+    than the page it was made from (PUBLIC_CACHE_SECONDS). Only what the cache above served
+    or stored is kept, and never an answer that sets a cookie, depends on one, or carries a
+    nonce. GET only; everything else goes down the stack as usual."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        key = self.key(request)
+        if key is not None and (kept := _this_process.get(key, answer=True)) is not None:
+            headers, content = kept[1]
+            return HttpResponse(content, headers=dict(headers) | {"X-Cache": "hit"})
+        response = self.get_response(request)
+        if key is not None and self.may_keep(response):
+            key = f"answer:{response.public_generation}:{key.split(':', 2)[2]}"
+            _this_process.put(key, (list(response.items()), response.content), response.public_stored_at, answer=True)
+        return response
+
+    @staticmethod
+    def key(request) -> str | None:
+        local = _this_process
+        if request.method != "GET" or request.META.get("QUERY_STRING") or not is_enabled() or local.is_cache_down():
+            return None  # with a query string, the middleware below checks it (RejectNulMiddleware)
+        try:
+            generation = _generation()
+            if generation is None:
+                return None
+            return f"answer:{generation}:{request.scheme}:{request.get_host()}:{request.path}"
+        except Exception:  # a bad host, an unreachable cache: the stack below answers, and says so
+            return None
+
+    @staticmethod
+    def may_keep(response) -> bool:
+        varies = {part.strip().lower() for part in response.get("Vary", "").split(",") if part.strip()}
+        policies = response.get("Content-Security-Policy", "") + response.get("Content-Security-Policy-Report-Only", "")
+        return (
+            response.status_code == 200
+            and hasattr(response, "public_generation")  # served or stored by the cache above
+            and not response.cookies
+            and varies <= {"accept-language"}  # the same for every reader of this address
+            and "'nonce-" not in policies
+        )

@@ -41,4 +41,6 @@ def hold_live_site() -> None:
         raise RuntimeError("Hold the live site inside a transaction (transaction.atomic).")
     table = connection.ops.quote_name(LiveSite._meta.db_table)
     with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {table} SET changes = changes WHERE id = 1")
+        cursor.execute(
+            f"INSERT INTO {table} (id, changes) VALUES (1, 0) ON CONFLICT (id) DO UPDATE SET changes = {table}.changes"
+        )

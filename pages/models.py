@@ -199,6 +199,11 @@ class LiveSnapshotQuerySet(models.QuerySet):
         )
         return self.filter(language__in={language, languages.source()}).alias(preference=preference)
 
+    def mark_waiting(self) -> int:
+        """Mark these as waiting to be composed again (pages.snapshots): their stored
+        renderings lose their key, so none is served until they are. Returns how many."""
+        return self.update(needs_rebuild=True, html_key="")
+
 
 class LiveSnapshot(models.Model):
     """What the public sees of one page in one language: built at publishing

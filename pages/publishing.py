@@ -42,7 +42,8 @@ def publish(
 
     Writes the snapshot and a Publication log row, and rebuilds the snapshots of
     other pages that show this one (links, breadcrumbs, related and child lists),
-    all in one transaction. Callers check that the wording was signed off.
+    all in one transaction: at most DEPENDENTS_REBUILT_AT_ONCE of them, the rest
+    marked as waiting (``pages.snapshots``). Callers check that the wording was signed off.
     """
     site_languages.check(language)
     if not signed_off_by.strip():

@@ -18,6 +18,7 @@ from django.template.loader import get_template
 from django.urls import reverse
 from django.utils.text import slugify
 
+from config.database.base import watchdog
 from pages import languages as site_languages
 from pages import rendering, richtext, search
 from pages.live_site import hold_live_site, lock_live_site
@@ -46,7 +47,8 @@ def refresh_moved_pages(pages: Sequence[Page]) -> int:
     transaction, and returns how many are left waiting (see :func:`_rebuild_some`)."""
     lock_live_site()
     for page in pages:  # stored with the old address: composed again before they are served
-        LiveSnapshot.objects.filter(page=page).update(path=page.path, needs_rebuild=True, html_key="")
+        LiveSnapshot.objects.filter(page=page).update(path=page.path)
+        LiveSnapshot.objects.filter(page=page).mark_waiting()
     moved = LiveSnapshot.objects.filter(page__in=pages)
     exclude = set(moved.values_list("pk", flat=True))
     return _rebuild_some(moved) + rebuild_dependents(pages, exclude=exclude)
@@ -67,35 +69,47 @@ def _rebuild_some(snapshots: QuerySet) -> int:
         later = (
             LiveSnapshot.objects.filter(pk__in=snapshots.values("pk"))
             .exclude(pk__in=[snapshot.pk for snapshot in now])
-            .update(needs_rebuild=True, html_key="")
+            .mark_waiting()
         )
     _rebuild(now)
     if later:
-        transaction.on_commit(rebuild_in_background)
+        transaction.on_commit(rebuild_in_background, robust=True)
     return later
 
 
-def rebuild_waiting(limit: int | None = None) -> int:
+def rebuild_waiting(limit: int | None = None, *, after: int = 0) -> tuple[list[int], list[int]]:
     """Compose again and store up to ``limit`` (REBUILD_BATCH) of the snapshots waiting for
-    it, oldest first, in one transaction under the live-site lock; returns how many. Counts
-    no change to the live site, since readers already get them composed as they are stored."""
+    it, in the order they were made, from the first after ``after``; one transaction under
+    the live-site lock, counting no change to the live site, since readers already get them
+    composed as they are stored. Returns the ids taken and those that failed: each fails on
+    its own (and is logged), staying as it was, waiting."""
+    failed = []
     with transaction.atomic():
         hold_live_site()
-        waiting = LiveSnapshot.objects.filter(needs_rebuild=True).select_related("page").order_by("pk")
-        waiting = list(waiting[: limit or settings.REBUILD_BATCH])
-        _rebuild(waiting)
-    return len(waiting)
+        waiting = LiveSnapshot.objects.filter(needs_rebuild=True, pk__gt=after).select_related("page")
+        waiting = list(waiting.order_by("pk")[: limit or settings.REBUILD_BATCH])
+        for snapshot in waiting:
+            try:
+                with transaction.atomic():
+                    _rebuild([snapshot])
+            except Exception:
+                logger.exception("Could not compose %s again; it is composed on each request meanwhile", snapshot)
+                failed.append(snapshot.pk)
+    return [snapshot.pk for snapshot in waiting], failed
 
 
-def rebuild_all_waiting(report: Callable[[int], None] | None = None) -> int:
-    """:func:`rebuild_waiting` until none wait (one transaction a batch, so publishing goes on
-    in between); returns how many, and tells ``report`` the count so far after each batch."""
-    done = 0
-    while batch := rebuild_waiting():
-        done += batch
+def rebuild_all_waiting(report: Callable[[int, int], None] | None = None) -> tuple[int, int]:
+    """:func:`rebuild_waiting` through every snapshot waiting (one transaction a batch, so
+    publishing goes on in between); returns how many were rebuilt and how many failed, and
+    tells ``report`` both so far after each batch."""
+    done = failures = last = 0
+    while True:
+        taken, failed = rebuild_waiting(after=last)
+        if not taken:
+            return done, failures
+        last, done, failures = taken[-1], done + len(taken) - len(failed), failures + len(failed)
         if report:
-            report(done)
-    return done
+            report(done, failures)
 
 
 _wanted = threading.Event()
@@ -103,14 +117,31 @@ _worker_started = threading.Lock()
 _worker_pid: int | None = None
 
 
-def rebuild_in_background() -> None:
-    """Have this process's rebuilding thread (started on first use) rebuild every snapshot
-    waiting, unless REBUILD_IN_BACKGROUND is off. A process that exits first leaves the rest
-    to the next publish or to ``manage.py rebuild_waiting_pages``: slower pages, never wrong ones."""
-    global _worker_pid
+def keep_rebuilding() -> None:
+    """In an app server process (and each forked from it): a thread that rebuilds the
+    snapshots waiting, when a change made here leaves some (:func:`rebuild_in_background`)
+    and every REBUILD_CHECK_SECONDS, for those a stopped process left. Off with
+    REBUILD_IN_BACKGROUND."""
     if not settings.REBUILD_IN_BACKGROUND:
         return
+    os.register_at_fork(after_in_child=_start_worker)
+    _start_worker()
+    _wanted.set()  # what was left waiting while no server ran
+
+
+def rebuild_in_background() -> None:
+    """Have this process's rebuilding thread (started now if need be) rebuild every snapshot
+    waiting, unless REBUILD_IN_BACKGROUND is off. Whatever a process leaves when it stops is
+    taken up by another app server's next check, or ``manage.py rebuild_waiting_pages``:
+    slower pages meanwhile, never wrong ones."""
+    if not settings.REBUILD_IN_BACKGROUND:
+        return
+    _start_worker()
     _wanted.set()
+
+
+def _start_worker() -> None:
+    global _worker_pid
     with _worker_started:
         if _worker_pid != os.getpid():  # none yet, or this process was forked from one that had it
             threading.Thread(target=_rebuild_when_wanted, name="rebuild-waiting", daemon=True).start()
@@ -119,10 +150,14 @@ def rebuild_in_background() -> None:
 
 def _rebuild_when_wanted() -> None:
     while True:
-        _wanted.wait()
+        _wanted.wait(timeout=settings.REBUILD_CHECK_SECONDS)
         _wanted.clear()
+        if not settings.REBUILD_IN_BACKGROUND:
+            continue
         try:
-            rebuild_all_waiting()
+            with watchdog.guarding():  # a database that stops answering costs a bounded wait here too
+                if LiveSnapshot.objects.filter(needs_rebuild=True).exists():
+                    rebuild_all_waiting()
         except Exception:
             logger.exception("Rebuilding the pages waiting for it failed; they are composed on each request meanwhile")
         finally:
@@ -141,9 +176,8 @@ def _rebuild(dependents: list[LiveSnapshot]) -> None:
     for snapshot in dependents:
         before = (snapshot.title, snapshot.summary, snapshot.content, snapshot.html_key)
         referenced = compose(snapshot)
-        if (snapshot.title, snapshot.summary, snapshot.content, rendering.key()) == before and referenced == shown[
-            snapshot.pk
-        ]:
+        unchanged = (snapshot.title, snapshot.summary, snapshot.content, rendering.key()) == before
+        if unchanged and referenced == shown[snapshot.pk] and not snapshot.needs_rebuild:
             continue
         _store(snapshot, referenced)
 

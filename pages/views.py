@@ -102,7 +102,8 @@ def page_detail(request, language, path):
     _activate(language)
     if (stored := _stored_page(path, language)) is not None:
         return HttpResponse(stored)
-    # One query for everything shown: a version published meanwhile is never half read.
+    # One query for the whole version shown: one published meanwhile is never half read (one
+    # waiting to be composed again is composed around it with the live site as it is now).
     snapshot = (
         LiveSnapshot.objects.for_reader(language)
         .filter(path=path)
@@ -146,9 +147,11 @@ def _withdrawn(request, snapshot):
 def _stored_page_query(vendor: str, is_fallback_possible: bool) -> str:
     quote = connection.ops.quote_name
     fields = {name: quote(LiveSnapshot._meta.get_field(name).column) for name in
-              ("html", "html_key", "fallback_html", "path", "language", "withdrawn_at")}  # fmt: skip
+              ("html", "html_key", "fallback_html", "path", "language", "withdrawn_at", "needs_rebuild")}  # fmt: skip
     table = quote(LiveSnapshot._meta.db_table)
-    select = f"SELECT {fields['language']}, {fields['withdrawn_at']} IS NOT NULL, {fields['html_key']}"
+    # Withdrawn, or waiting to be composed again: not to be served as stored.
+    not_as_stored = f"({fields['withdrawn_at']} IS NOT NULL OR {fields['needs_rebuild']})"
+    select = f"SELECT {fields['language']}, {not_as_stored}, {fields['html_key']}"
     if not is_fallback_possible:
         return f"{select}, {fields['html']} FROM {table} WHERE {fields['path']} = %s AND {fields['language']} = %s"
     # The reader's own version, else what the source language's version stored for them.
@@ -181,8 +184,8 @@ def _stored_page(path: str, language: str) -> str | None:
     stored = rows.get(language) or rows.get(source)
     if stored is None:
         return None
-    withdrawn, html_key, html = stored
-    if withdrawn or not html or html_key != rendering.key():
+    not_as_stored, html_key, html = stored
+    if not_as_stored or not html or html_key != rendering.key():
         return None
     return html
 

@@ -10,7 +10,7 @@ import datetime
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.db.models import Max, Prefetch
+from django.db.models import OuterRef, Prefetch, Subquery
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -90,13 +90,16 @@ class WorkflowPageAdmin(WorkflowSteps, PageAdmin):
             queryset=ReviewRequest.objects.filter(state__in=OPEN_STATES).only("page_id", "language", "state"),
             to_attr="open_requests",
         )
+        latest = PageRevision.objects.filter(page=OuterRef("pk")).order_by("-number")
         # Skips PageAdmin's own prefetch of snapshots, which this one replaces.
         return (
             super(PageAdmin, self)
             .get_queryset(request)
             .select_related("owner")
             .prefetch_related(snapshots, open_requests)
-            .annotate(latest_revision=Max("revisions__number"))
+            # A subquery rather than a join and GROUP BY: the list's counts, which leave it out,
+            # then count pages alone, in milliseconds at any size.
+            .annotate(latest_revision=Subquery(latest.values("number")[:1]))
         )
 
     @admin.display(description=_("state"))

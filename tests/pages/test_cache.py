@@ -40,6 +40,31 @@ def test_a_cached_page_costs_no_query(client, page, django_assert_num_queries):
         assert client.get("/en/")["X-Cache"] == "hit"
 
 
+def test_a_page_served_lately_is_answered_as_it_left_the_middleware_before_any_of_it_runs(client, page):
+    first = client.get("/en/glucagonoma/")
+    second = client.get("/en/glucagonoma/")
+    assert not hasattr(second, "public_generation")  # answered by pages.cache.AnswerFromMemory, not the view
+    assert second.content == first.content
+    assert {**first.headers, "X-Cache": "hit"} == dict(second.headers)
+    for header in ("Content-Security-Policy", "X-Frame-Options", "X-Content-Type-Options", "Referrer-Policy"):
+        assert second[header] == first[header]
+
+
+def test_an_answer_kept_for_https_is_never_given_over_http(client, page, settings):
+    settings.SECURE_HSTS_SECONDS = 3600
+    client.get("/en/glucagonoma/", secure=True)
+    assert "max-age=3600" in client.get("/en/glucagonoma/", secure=True)["Strict-Transport-Security"]
+    plain = client.get("/en/glucagonoma/")
+    assert "Strict-Transport-Security" not in plain and plain.content.decode().count("Surgery.") == 1
+
+
+def test_only_what_the_public_cache_serves_is_answered_from_memory(client, page, admin_client):
+    client.get("/en/search/", {"q": "surgery"})
+    assert client.get("/en/search/", {"q": "surgery"}).get("X-Cache") is None
+    admin_client.get("/admin/")
+    assert admin_client.get("/admin/").get("X-Cache") is None
+
+
 def test_publishing_shows_at_once(client, page):
     assert "Surgery." in client.get("/en/glucagonoma/").content.decode()
     with edited():
@@ -300,3 +325,10 @@ def test_a_failing_cache_is_left_alone_for_a_while_instead_of_tried_on_every_req
     for _ in range(5):
         assert client.get("/en/glucagonoma/").status_code == 200
     assert caplog.text.count("Public page cache unavailable, serving from the database") == 1
+
+
+def test_an_address_with_a_query_string_is_checked_by_the_middleware_as_ever(client, page):
+    client.get("/en/glucagonoma/")
+    client.get("/en/glucagonoma/")
+    assert client.get("/en/glucagonoma/", {"from": "leaflet\x00"}).status_code == 400
+    assert client.get("/en/glucagonoma/", {"from": "leaflet"})["X-Cache"] == "hit"

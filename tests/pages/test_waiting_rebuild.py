@@ -8,10 +8,10 @@ import io
 import time
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 
-from pages import cache, moves, publishing
+from pages import cache, moves, publishing, rendering
 from pages.models import LiveSite, LiveSnapshot
 from tests.factories import PageFactory, SectionFactory, edited, publish_fixture
 
@@ -145,3 +145,33 @@ def test_an_app_server_rebuilds_the_waiting_pages_in_the_background(client, hub_
     for snapshot in LiveSnapshot.objects.filter(page__in=pages):
         assert snapshot.html_key and "Read about these tumours." in snapshot.html
         assert 'href="/en/nets/"' not in snapshot.html
+
+
+def test_a_waiting_page_is_never_served_as_stored_even_with_a_fresh_key(client, hub_and_pages):
+    hub, _pages = hub_and_pages
+    with transaction.atomic():
+        publishing.withdraw(page=hub, reason="Under review")
+    waiting_pages = LiveSnapshot.objects.filter(needs_rebuild=True)
+    waiting_pages.update(html_key=rendering.key())  # as a release that knew nothing of waiting would store it
+    for snapshot in waiting_pages.select_related("page"):
+        assert 'href="/en/nets/"' in snapshot.html
+        assert 'href="/en/nets/"' not in read(client, snapshot.page, "en")
+        assert 'href="/en/nets/"' not in read(client, snapshot.page, "cy")  # the fallback stored for Welsh readers
+
+
+def test_a_page_that_cannot_be_composed_again_is_left_waiting_and_holds_up_no_other(client, hub_and_pages, caplog):
+    hub, _pages = hub_and_pages
+    with transaction.atomic():
+        publishing.withdraw(page=hub, reason="Under review")
+    broken, *others = LiveSnapshot.objects.filter(needs_rebuild=True).order_by("pk")
+    LiveSnapshot.objects.filter(pk=broken.pk).update(source={"title": {"text": "Torn"}})  # a damaged row
+
+    with pytest.raises(CommandError, match="1 could not be composed again"):
+        call_command("rebuild_waiting_pages", stdout=(out := io.StringIO()))
+
+    assert "2 of 3, 1 failed" in out.getvalue()
+    assert waiting() == [broken.page_id]
+    assert f"Could not compose {broken} again" in caplog.text
+    for snapshot in others:
+        snapshot.refresh_from_db()
+        assert not snapshot.needs_rebuild and snapshot.html_key

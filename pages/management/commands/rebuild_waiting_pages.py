@@ -1,6 +1,6 @@
 import time
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from pages import publishing
 from pages.models import LiveSnapshot
@@ -22,8 +22,15 @@ class Command(BaseCommand):
         self.stdout.write(f"Rebuilding {waiting:,} page(s)")
         began = time.monotonic()
 
-        def report(done: int) -> None:
-            self.stdout.write(f"  {done:,} of {max(done, waiting):,}, {time.monotonic() - began:.1f} s so far")
+        def report(done: int, failed: int) -> None:
+            failures = f", {failed:,} failed" if failed else ""
+            self.stdout.write(f"  {done:,} of {waiting:,}{failures}, {time.monotonic() - began:.1f} s so far")
 
-        done = publishing.rebuild_all_waiting(report)
-        self.stdout.write(self.style.SUCCESS(f"Rebuilt {done:,} page(s) in {time.monotonic() - began:.1f} s."))
+        done, failed = publishing.rebuild_all_waiting(report)
+        seconds = time.monotonic() - began
+        if failed:
+            raise CommandError(
+                f"Rebuilt {done:,} page(s) in {seconds:.1f} s; {failed:,} could not be composed again (see the log "
+                "for why). Readers get them composed on each request, which fails the same way: look at them first."
+            )
+        self.stdout.write(self.style.SUCCESS(f"Rebuilt {done:,} page(s) in {seconds:.1f} s."))
