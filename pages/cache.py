@@ -372,18 +372,21 @@ class AnswerFromMemory:
         self.get_response = get_response
 
     def __call__(self, request):
-        key = self.key(request)
-        if key is not None and (kept := _this_process.get(key, answer=True)) is not None:
+        where = self.where(request)
+        if where is not None and (kept := _this_process.get(f"answer:{where[0]}:{where[1]}", answer=True)):
             headers, content = kept[1]
             return HttpResponse(content, headers=dict(headers) | {"X-Cache": "hit"})
         response = self.get_response(request)
-        if key is not None and self.may_keep(response):
-            key = f"answer:{response.public_generation}:{key.split(':', 2)[2]}"
+        if where is not None and self.may_keep(response):
+            # Under the generation the page itself was served in, which a change meanwhile moved on.
+            key = f"answer:{response.public_generation}:{where[1]}"
             _this_process.put(key, (list(response.items()), response.content), response.public_stored_at, answer=True)
         return response
 
     @staticmethod
-    def key(request) -> str | None:
+    def where(request) -> tuple[int, str] | None:
+        """The current generation and the request's scheme, host and path; None for a
+        request never answered from memory."""
         local = _this_process
         if request.method != "GET" or request.META.get("QUERY_STRING") or not is_enabled() or local.is_cache_down():
             return None  # with a query string, the middleware below checks it (RejectNulMiddleware)
@@ -391,7 +394,7 @@ class AnswerFromMemory:
             generation = _generation()
             if generation is None:
                 return None
-            return f"answer:{generation}:{request.scheme}:{request.get_host()}:{request.path}"
+            return generation, f"{request.scheme}:{request.get_host()}:{request.path}"
         except Exception:  # a bad host, an unreachable cache: the stack below answers, and says so
             return None
 

@@ -20,15 +20,7 @@ def lock_live_site() -> int:
 
     Every change to what the public sees takes this lock, so this is the one place the
     cache is told: once per transaction, however many pages the change touches."""
-    if not connection.in_atomic_block:
-        raise RuntimeError("Change the live site inside a transaction (transaction.atomic).")
-    table = connection.ops.quote_name(LiveSite._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (id, changes) VALUES (1, 1) "
-            f"ON CONFLICT (id) DO UPDATE SET changes = {table}.changes + 1 RETURNING changes"
-        )
-        (changes,) = cursor.fetchone()
+    changes = _take_live_site_row(counting=1)
     cache.invalidate(changes)
     return changes
 
@@ -37,10 +29,20 @@ def hold_live_site() -> None:
     """Wait for, then hold until the end of the transaction, the same lock, without counting
     a change or telling the cache: for work that changes nothing readers see (composing
     again, and storing, snapshots they are already shown composed on each request)."""
+    _take_live_site_row(counting=0)
+
+
+def _take_live_site_row(counting: int) -> int:
+    """Lock the one LiveSite row (made if need be) until the transaction ends, adding
+    ``counting`` to its count of changes; returns the count."""
     if not connection.in_atomic_block:
-        raise RuntimeError("Hold the live site inside a transaction (transaction.atomic).")
+        raise RuntimeError("Change the live site inside a transaction (transaction.atomic).")
     table = connection.ops.quote_name(LiveSite._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (id, changes) VALUES (1, 0) ON CONFLICT (id) DO UPDATE SET changes = {table}.changes"
+            f"INSERT INTO {table} (id, changes) VALUES (1, %s) "
+            f"ON CONFLICT (id) DO UPDATE SET changes = {table}.changes + %s RETURNING changes",
+            [counting, counting],
         )
+        (changes,) = cursor.fetchone()
+    return changes

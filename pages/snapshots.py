@@ -46,10 +46,10 @@ def refresh_moved_pages(pages: Sequence[Page]) -> int:
     address and rebuild them and everything that shows them. Runs in the caller's
     transaction, and returns how many are left waiting (see :func:`_rebuild_some`)."""
     lock_live_site()
-    for page in pages:  # stored with the old address: composed again before they are served
+    for page in pages:
         LiveSnapshot.objects.filter(page=page).update(path=page.path)
-        LiveSnapshot.objects.filter(page=page).mark_waiting()
     moved = LiveSnapshot.objects.filter(page__in=pages)
+    moved.mark_waiting()  # stored with the old address: composed again before they are served
     exclude = set(moved.values_list("pk", flat=True))
     return _rebuild_some(moved) + rebuild_dependents(pages, exclude=exclude)
 
