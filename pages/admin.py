@@ -1,6 +1,7 @@
 import reversion
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -40,6 +41,15 @@ class LiveFilter(admin.SimpleListFilter):
         if self.value() == "no":
             return queryset.exclude(pk__in=queryset.live())
         return queryset
+
+
+class OwnerFilter(admin.RelatedOnlyFieldListFilter):
+    """The people who own a page, found without reading every page."""
+
+    def field_choices(self, field, request, model_admin):
+        ordering = self.field_admin_ordering(field, request, model_admin)
+        owners = {"pk__in": Page.objects.owner_ids()}
+        return field.get_choices(include_blank=False, limit_choices_to=owners, ordering=ordering)
 
 
 class PageForm(forms.ModelForm):
@@ -108,8 +118,11 @@ def latest_number(page_id: int) -> int:
 class PageAdmin(TabbedTranslationAdmin):
     form = PageForm
     list_display = ("title", "path", "owner", "live_languages", "updated_at")
-    list_filter = (LiveFilter, "is_sample_content", ("owner", admin.RelatedOnlyFieldListFilter))
+    list_filter = (LiveFilter, "is_sample_content", ("owner", OwnerFilter))
+    # Indexed for this search on PostgreSQL (pages.checks.check_admin_search_indexes).
     search_fields = [f"title_{code}" for code in languages.codes()] + ["path"]
+    # Pages are counted once (those matching), not a second time for "N total".
+    show_full_result_count = False
     readonly_fields = ("path",)
     autocomplete_fields = ("parent", "related")
     fieldsets = [
@@ -139,6 +152,17 @@ class PageAdmin(TabbedTranslationAdmin):
     def get_queryset(self, request):
         live = Prefetch("snapshots", queryset=LiveSnapshot.objects.only("page_id", "language"))
         return super().get_queryset(request).select_related("owner").prefetch_related(live)
+
+    def action_checkbox(self, page):
+        """Django's own checkbox, written directly: rendering its widget's template for
+        each row cost a third of the page list's time."""
+        label = format_html(_t("Select this object for an action - {}"), str(page))
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            helpers.ACTION_CHECKBOX_NAME,
+            str(page.pk),
+            label,
+        )
 
     @admin.display(description=_("live in"))
     def live_languages(self, page):

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
@@ -8,6 +9,7 @@ class PagesConfig(AppConfig):
 
     def ready(self):
         # modeltranslation (earlier in INSTALLED_APPS) has added the language columns by now.
-        from pages import checks, history  # noqa: F401 (checks registers itself)
+        from pages import checks, history, trigrams  # noqa: F401 (checks registers itself)
 
         history.register()
+        post_migrate.connect(trigrams.create_indexes, sender=self)

@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models.signals import post_delete
 from reversion.models import Version
+from reversion.revisions import _get_options
 
 from pages import languages
 from pages.models import Page, PageRevision, Section
@@ -114,6 +115,25 @@ class PageState:
                     sections.append(fields | {"id": int(version.object_id)})
         sections.sort(key=lambda section: (section["position"], section["id"]))
         return cls(page=page, sections=sections)
+
+    @classmethod
+    def from_objects(cls, page: Page, sections: list[Section], related: list[int]) -> "PageState":
+        """The state a revision saved of ``page`` (with ``related``, its related pages' ids)
+        and ``sections`` holds, read from the objects themselves, as ``from_versions`` would
+        read it back from their versions (what the scale generator writes in bulk)."""
+        sections = [_field_dict(section) | {"id": section.pk} for section in sections]
+        sections.sort(key=lambda section: (section["position"], section["id"]))
+        return cls(page=_field_dict(page, related) | {"id": page.pk}, sections=sections)
+
+
+def _field_dict(obj, many: list[int] | None = None) -> dict:
+    """What a version of ``obj`` holds (reversion's ``field_dict``): each field it keeps, by
+    attribute name, with ``many`` as the ids of any many-to-many field."""
+    fields = {}
+    for name in _get_options(type(obj)).fields:
+        field = obj._meta.get_field(name)
+        fields[field.attname] = list(many or []) if field.many_to_many else getattr(obj, field.attname)
+    return fields
 
 
 def page_state(page_revision: PageRevision) -> PageState:

@@ -70,7 +70,18 @@ class ReviewRequest(models.Model):
             ("withdraw", _("Can withdraw live pages")),
             ("view_ledger", _("Can read and export the sign-off ledger")),
         ]
-        indexes = [models.Index(fields=["page", "language", "state"])]
+        indexes = [
+            models.Index(fields=["page", "language", "state"]),
+            # The ledger: a page of sign-offs in the list's order, read from an index, not
+            # sorted out of all of them; and the range of years they were approved in.
+            models.Index(
+                models.F("submitted_at").desc(),
+                models.F("id").desc(),
+                condition=models.Q(approved_at__isnull=False),
+                name="review_ledger_order",
+            ),
+            models.Index(fields=["approved_at"], name="review_approved_at"),
+        ]
 
     def __str__(self):
         return f"{self.page_id} [{self.language}] #{self.revision.number}"

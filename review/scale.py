@@ -26,6 +26,7 @@ from pathlib import Path
 
 from django.contrib.contenttypes.models import ContentType
 from django.core import serializers
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, connections, transaction
 from django.utils import timezone
 from reversion.models import Revision, Version
@@ -330,12 +331,13 @@ def _create_revisions(chunk: list[Planned], people: Accounts, now) -> dict[int, 
         previous = None
         for number in range(1, REVISIONS + 1):
             revision = next(rows)
-            held = [_version(p.page, page_type, revision, related=[o.page.pk for o in p.related])]
+            related = [o.page.pk for o in p.related]
+            held = [_version(p.page, page_type, revision, related=related)]
             for section, data in zip(p.page.made_sections, p.sections, strict=True):
                 for code in data["body"]:
                     setattr(section, f"body_{code}", _body_at(data, code, p, number))
                 held.append(_version(section, section_type, revision))
-            state = PageState.from_versions(p.page.pk, held)
+            state = PageState.from_objects(p.page, p.page.made_sections, related)
             versions += held
             page_revisions.append(
                 PageRevision(
@@ -377,7 +379,7 @@ def _version(obj, content_type: ContentType, revision: Revision, related: list[i
     options = _get_options(type(obj))
     many = {f.name for f in type(obj)._meta.many_to_many}
     local = [name for name in options.fields if name not in many]
-    data = json.loads(serializers.serialize(options.format, (obj,), fields=local))
+    data = serializers.serialize("python", (obj,), fields=local)
     if many & set(options.fields):
         data[0]["fields"]["related"] = related or []
     return Version(
@@ -386,7 +388,7 @@ def _version(obj, content_type: ContentType, revision: Revision, related: list[i
         content_type=content_type,
         db="default",
         format=options.format,
-        serialized_data=json.dumps(data),
+        serialized_data=json.dumps(data, cls=DjangoJSONEncoder),
         object_repr=str(obj),
     )
 

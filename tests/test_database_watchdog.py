@@ -6,9 +6,9 @@ import threading
 import time
 
 import pytest
-from django.db import OperationalError
+from django.db import OperationalError, connection, connections
 
-from config.database.base import SSL_REQUEST, DatabaseNotAnswering, Watchdog, server_answers
+from config.database.base import SSL_REQUEST, DatabaseNotAnswering, Watchdog, peek, server_answers
 
 
 @pytest.fixture
@@ -155,3 +155,43 @@ def test_a_check_that_fails_counts_as_no_answer_and_the_watchdog_goes_on(setting
         assert watchdog._thread is thread and thread.is_alive()  # the same thread still watches
         fresh.close()
         other.close()
+
+
+def test_a_peek_at_a_socket_takes_nothing_and_sees_the_other_end_close(silent):
+    ours, theirs = silent
+    assert peek(ours.fileno()) is None  # nothing waiting: never waits for it
+    theirs.sendall(b"E")
+    assert peek(ours.fileno()) == b"E"
+    assert ours.recv(1) == b"E"  # still there to be read
+    theirs.close()
+    assert peek(ours.fileno()) == b""
+    ours.recv(1)
+    assert ours.fileno() != -1  # its own copy was closed, not the socket
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's health check")
+@pytest.mark.django_db(transaction=True)
+def test_the_health_check_asks_an_idle_connection_nothing_and_finds_a_terminated_one_unusable():
+    connection.ensure_connection()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        [[pid]] = cursor.fetchall()
+        cursor.execute("SELECT 'the last thing asked'")
+    assert connection.is_usable()  # between requests, with nothing waiting: no round trip
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT query FROM pg_stat_activity WHERE pid = %s", [pid])
+            assert cursor.fetchone()[0] == "SELECT 'the last thing asked'"  # not SELECT 1
+            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+    finally:
+        other.close()
+    deadline = time.monotonic() + 5
+    while connection.is_usable() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not connection.is_usable()
+    connection.health_check_done = False  # as at the start of a request
+    connection.close_if_health_check_failed()
+    with connection.cursor() as cursor:  # a new connection, at once
+        cursor.execute("SELECT pg_backend_pid()")
+        assert cursor.fetchone()[0] != pid

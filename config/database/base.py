@@ -90,7 +90,7 @@ class Watchdog:
         self.refuse_while_down()
         wait = object()
         try:  # a copy of its own, so that the number can never be another socket's by the time it is cut
-            sock = socket.socket(fileno=os.dup(fileno))
+            sock = own_copy(fileno)
         except OSError:
             yield
             return
@@ -139,6 +139,26 @@ class Watchdog:
                     self._cut.add(wait)
                     with contextlib.suppress(OSError):
                         sock.shutdown(socket.SHUT_RDWR)  # wakes the waiting thread with an error
+
+
+def own_copy(fileno: int) -> socket.socket:
+    """A socket object of its own for the socket ``fileno`` (closing it leaves that one open)."""
+    duplicate = os.dup(fileno)
+    try:
+        return socket.socket(fileno=duplicate)
+    except OSError:
+        os.close(duplicate)
+        raise
+
+
+def peek(fileno: int) -> bytes | None:
+    """The first byte waiting on socket ``fileno``, left there: ``b""`` once the other end
+    has closed it, None when nothing is waiting. Never waits."""
+    with own_copy(fileno) as sock:
+        try:
+            return sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+        except BlockingIOError:
+            return None
 
 
 # PostgreSQL's SSLRequest: the postmaster answers it with one byte, before any backend is involved.
@@ -198,7 +218,23 @@ class DatabaseWrapper(base.DatabaseWrapper):
             super().init_connection_state()
 
     def is_usable(self):
-        # Asked between requests too (Django's health checks): never waits for ever.
+        """Django's health check, asked before each request's first query. A connection that
+        sits idle with nothing waiting on its socket is usable, without a round trip; one the
+        server has closed is not. Anything else (a message waiting, such as the server's
+        "terminating connection", or a connection inside a transaction) is asked ``SELECT 1``,
+        which never waits for ever."""
+        connection = self.connection
+        if connection is None or connection.closed:
+            return False
+        if connection.info.transaction_status == psycopg.pq.TransactionStatus.IDLE:
+            try:
+                waiting = peek(connection.fileno())
+            except (OSError, psycopg.Error):  # reset, or no socket any more
+                return False
+            if waiting is None:
+                return True
+            if waiting == b"":
+                return False
         with self._watched(always=True):
             return super().is_usable()
 

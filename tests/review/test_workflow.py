@@ -530,3 +530,28 @@ def test_publishing_refusals_keep_their_type_and_speak_the_persons_language(peop
         services.submit(page=page, languages=["xx"], user=people["editor"])
     assert isinstance(refused.value.error, UnknownLanguage)
     assert str(refused.value) == "Iaith anhysbys xx: mae gan y wefan hon en, cy, ar."
+
+
+def test_the_ledger_filters_sign_offs_by_the_year_they_were_approved_in(client, people, page, fixed_day):
+    second = PageFactory(slug="insulinoma", title_en="Insulinoma")
+    for reviewed in (page, second):
+        services.submit(page=reviewed, languages=["en"], user=people["editor"])
+        services.approve(request=open_request(reviewed), user=people["reviewer"])
+    earlier = ReviewRequest.objects.get(page=second)
+    earlier.approved_at = earlier.approved_at.replace(year=2024)
+    ReviewRequest.objects.filter(pk=earlier.pk).update(approved_at=earlier.approved_at)
+    as_user(client, people["reviewer"])
+
+    listing = client.get("/admin/review/reviewrequest/").content.decode()
+    assert all(f"?year={year}" in listing for year in (2024, 2025, 2026))  # every year between, newest first
+    assert listing.index("?year=2026") < listing.index("?year=2024")
+    in_2024 = client.get("/admin/review/reviewrequest/", {"year": "2024"}).content.decode()
+    assert "/insulinoma/" in in_2024 and "/glucagonoma/" not in in_2024
+    rows = list(csv.DictReader(io.StringIO(streamed(client.get("/admin/review/reviewrequest/export.csv?year=2026")))))
+    assert [row["page"] for row in rows] == ["/glucagonoma/"]
+    # A year no sign-off was made in, out of range or not a year lists nothing, and no error.
+    for year in ("2019", "99999", "0", "-1", "twenty", "2026 "):
+        response = client.get("/admin/review/reviewrequest/", {"year": year})
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert "/insulinoma/" not in html and "/glucagonoma/" not in html
