@@ -1,5 +1,6 @@
 """The benchmark server: the site's own settings, plus the floor view, and with
-BENCH_CACHE=off a cache that keeps nothing (every page read from the database)."""
+BENCH_CACHE=off the public page cache switched off (every page read from the database), as
+PUBLIC_CACHE=off does on a site."""
 
 import os
 
@@ -9,3 +10,4 @@ ROOT_URLCONF = "tests.benchmarks.urls"
 
 if os.environ.get("BENCH_CACHE") == "off":
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+    PUBLIC_CACHE_ENABLED = False
