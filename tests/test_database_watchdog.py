@@ -170,7 +170,7 @@ def test_a_peek_at_a_socket_takes_nothing_and_sees_the_other_end_close(silent):
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's health check")
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_health_check_asks_an_idle_connection_nothing_and_finds_a_terminated_one_unusable():
     connection.ensure_connection()
     with connection.cursor() as cursor:
