@@ -6,11 +6,13 @@ A GIN trigram index on exactly that expression lets it answer from the index ins
 reading every page. The indexes follow the configured languages: they are made after every
 ``migrate`` for whichever title columns exist then, so a language added later is indexed too.
 
-``CREATE EXTENSION pg_trgm`` needs the database's owner (pg_trgm is a trusted extension) or
-a superuser; where the site's user is neither, a DBA creates the extension once beforehand.
+``CREATE EXTENSION pg_trgm`` needs the CREATE privilege on the database (its owner has it;
+pg_trgm is a trusted extension); where the site's user lacks it, a database administrator
+creates the extension once beforehand, and ``migrate`` says so if nobody has.
 """
 
-from django.db import connections
+from django.core.exceptions import ImproperlyConfigured
+from django.db import ProgrammingError, connections
 
 from pages import languages
 
@@ -31,7 +33,14 @@ def create_indexes(using: str = "default", **kwargs) -> None:
         return
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
-        cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        try:
+            cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        except ProgrammingError as error:
+            raise ImproperlyConfigured(
+                "The admin's page search needs PostgreSQL's pg_trgm extension, which this database user "
+                f"may not create ({error}). Have a database administrator run CREATE EXTENSION pg_trgm; "
+                "in this database, then run migrate again."
+            ) from error
         for column in columns():
             cursor.execute(
                 f"CREATE INDEX IF NOT EXISTS {quote(index_name(column))} ON {quote('pages_page')} "

@@ -218,3 +218,17 @@ def test_the_page_lists_search_is_answered_from_trigram_indexes_on_postgresql(rf
     with connection.cursor() as cursor:
         cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'pages_page'")
         assert trigrams.index_name("title_cy") in {row[0] for row in cursor.fetchall()}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="trigram indexes are PostgreSQL's")
+def test_migrate_says_what_to_do_when_its_user_may_not_create_the_trigram_extension():
+    from django.core.exceptions import ImproperlyConfigured
+
+    from pages import trigrams
+
+    with connection.cursor() as cursor:  # all undone with the test's transaction
+        cursor.execute("DROP EXTENSION pg_trgm CASCADE")
+        cursor.execute("CREATE ROLE trigram_test_nobody NOLOGIN")
+        cursor.execute("SET ROLE trigram_test_nobody")
+    with pytest.raises(ImproperlyConfigured, match="CREATE EXTENSION pg_trgm; in this database"):
+        trigrams.create_indexes()
