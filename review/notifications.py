@@ -50,6 +50,9 @@ def _people_behind(request: ReviewRequest):
 
 
 def _queue(recipients, kind: str, request: ReviewRequest, **context) -> list[int]:
+    """One e-mail of ``kind`` about ``request`` (and any other ``requests`` in ``context``, of
+    the same page) to each of ``recipients``."""
+    requests = context.pop("requests", [request])
     ids = []
     for user in recipients:
         language = language_of(user)
@@ -60,8 +63,15 @@ def _queue(recipients, kind: str, request: ReviewRequest, **context) -> list[int
                 "page": request.page,
                 "title": getattr(request.page, f"title_{request.language}", "")
                 or getattr(request.page, f"title_{languages.source()}"),
-                "language_name": languages.local_name(request.language),
+                "language_name": ", ".join(languages.local_name(r.language) for r in requests),
                 "review_url": settings.SITE_URL + reverse("admin:pages_page_change", args=[request.page_id]),
+                "reviews": [
+                    {
+                        "language_name": languages.local_name(r.language),
+                        "url": settings.SITE_URL + reverse("admin:pages_page_review", args=[r.page_id, r.pk]),
+                    }
+                    for r in requests
+                ],
             }
             subject = " ".join(render_to_string(f"review/email/{kind}_subject.txt", values).split())
             body = render_to_string(f"review/email/{kind}.txt", values)
@@ -71,11 +81,15 @@ def _queue(recipients, kind: str, request: ReviewRequest, **context) -> list[int
     return ids
 
 
-def submitted(requests: list[ReviewRequest]) -> None:
-    """Tell the reviewers who may approve it that a version awaits them."""
+def submitted(requests: list[ReviewRequest], comment: str = "") -> None:
+    """Tell each reviewer who may approve them, in one e-mail with the editor's note, which
+    languages of a page await them, each with a link to its review screen."""
+    waiting: dict[int, tuple] = {}
     for request in requests:
-        reviewers = selectors.reviewers_for(request, holders_of("sign_off"))
-        _queue(reviewers, "submitted", request)
+        for reviewer in selectors.reviewers_for(request, holders_of("sign_off")):
+            waiting.setdefault(reviewer.pk, (reviewer, []))[1].append(request)
+    for reviewer, theirs in waiting.values():
+        _queue([reviewer], "submitted", theirs[0], requests=theirs, comment=comment)
 
 
 def approved(request: ReviewRequest) -> None:

@@ -118,7 +118,7 @@ def submit(
         created = []
         for language in languages:
             created.append(_submit_one(page, revision, language, user, comment))
-    notifications.submitted(created)
+    notifications.submitted(created, comment)
     return created
 
 

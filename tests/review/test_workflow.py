@@ -431,7 +431,7 @@ def test_emails_go_to_the_right_people_in_their_language(client, people, page, d
     assert recipients == sorted([people["reviewer"].email, people["editing_reviewer"].email])
     welsh = next(m for m in mail.outbox if m.to == [people["reviewer"].email])
     assert welsh.subject == "I’w adolygu’n glinigol: “Glucagonoma, revised” (English)"
-    assert f"/admin/pages/page/{page.pk}/change/" in welsh.body
+    assert f"/admin/pages/page/{page.pk}/workflow/review/{open_request(page).pk}/" in welsh.body
 
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
@@ -555,3 +555,27 @@ def test_the_ledger_filters_sign_offs_by_the_year_they_were_approved_in(client, 
         assert response.status_code == 200
         html = response.content.decode()
         assert "/insulinoma/" not in html and "/glucagonoma/" not in html
+
+
+def test_one_submission_in_two_languages_sends_each_reviewer_one_mail_with_the_note_and_review_links(
+    client, people, page, django_capture_on_commit_callbacks
+):
+    Profile.objects.create(user=people["reviewer"], language="cy")
+    edit(client, people["editor"], page, title_en="Glucagonoma, revised", title_cy="Glwcagonoma, diwygiedig")
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        as_user(client, people["editor"]).post(
+            f"/admin/pages/page/{page.pk}/workflow/submit/",
+            {"languages": ["en", "cy"], "comment": "The dose in Treatment changed: please check it."},
+        )
+    recipients = sorted(address for message in mail.outbox for address in message.to)
+    assert recipients == sorted([people["reviewer"].email, people["editing_reviewer"].email])  # one each
+    english, welsh = open_request(page, "en"), open_request(page, "cy")
+    for message in mail.outbox:
+        for review in (english, welsh):  # the review screen of each, not the page form
+            assert f"/admin/pages/page/{page.pk}/workflow/review/{review.pk}/" in message.body
+        assert f"/admin/pages/page/{page.pk}/change/" not in message.body
+        assert "The dose in Treatment changed: please check it." in message.body
+    in_welsh = next(m for m in mail.outbox if m.to == [people["reviewer"].email])
+    assert in_welsh.subject == "I’w adolygu’n glinigol: “Glucagonoma, revised” (English, Cymraeg)"
+    assert "Nodyn gan y golygydd:" in in_welsh.body
