@@ -308,7 +308,8 @@ REVIEW_REMINDER_CLAIM_SECONDS = int(os.environ.get("REVIEW_REMINDER_CLAIM_SECOND
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"refusals_in_one_line": {"()": "config.logging.RefusalsInOneLine"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["refusals_in_one_line"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     # Sign-in throttling logs every success at INFO; failures and lockouts are warnings.
     "loggers": {"axes": {"level": "WARNING"}},

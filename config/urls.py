@@ -13,4 +13,5 @@ urlpatterns = [
     path("", include("pages.urls")),
 ]
 
+handler403 = "pages.views.permission_denied"
 handler404 = "pages.views.page_not_found"

@@ -10,6 +10,7 @@ from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect, Js
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
@@ -234,6 +235,18 @@ def robots(request):
 
 def page_not_found(request, exception=None):
     return render(request, "404.html", status=404)
+
+
+def permission_denied(request, exception=None):
+    """A refused request, with the reason it was refused (a workflow step's says why), on an
+    admin page for the admin's screens and a public one elsewhere."""
+    reason = str(exception) if exception is not None and str(exception) else ""
+    context = {"title": _("Not allowed"), "reason": reason}
+    if request.path.startswith(reverse("admin:index")):
+        from django.contrib import admin  # the admin site's own context: header, user links
+
+        return render(request, "admin/403.html", admin.site.each_context(request) | context, status=403)
+    return render(request, "403.html", context, status=403)
 
 
 @never_cache

@@ -11,6 +11,7 @@ import datetime
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db.models import OuterRef, Prefetch, Subquery
+from django.http import Http404
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -155,6 +156,8 @@ class WorkflowPageAdmin(WorkflowSteps, PageAdmin):
     # The page form shows the steps this person may take now, and no others.
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
+        if not (object_id.isascii() and object_id.isdigit()):  # such as "3/compare", from a mistyped address
+            raise Http404("No page has this address in the admin.")
         page = Page.objects.filter(pk=object_id).first()
         if page is not None and self.has_view_permission(request, page):
             overdue = (

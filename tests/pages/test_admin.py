@@ -232,3 +232,16 @@ def test_migrate_says_what_to_do_when_its_user_may_not_create_the_trigram_extens
         cursor.execute("SET ROLE trigram_test_nobody")
     with pytest.raises(ImproperlyConfigured, match="CREATE EXTENSION pg_trgm; in this database"):
         trigrams.create_indexes()
+
+
+def test_an_address_with_no_page_id_in_it_answers_not_found(client):
+    page = PageFactory()
+    client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
+    assert client.get(f"/admin/pages/page/{page.pk}/compare/", follow=True).status_code == 404
+    for url in (
+        "/admin/pages/page/abc/change/",
+        f"/admin/pages/page/{page.pk}x/change/",
+        "/admin/pages/page/١/change/",
+    ):
+        assert client.get(url).status_code == 404, url
+    assert client.get(f"/admin/pages/page/{page.pk}/change/").status_code == 200

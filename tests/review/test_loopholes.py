@@ -374,3 +374,27 @@ def test_a_long_change_comment_on_a_move_is_a_form_error_not_a_500(client, peopl
     response = as_user(client, people["editor"]).post(f"/admin/pages/page/{draft.pk}/change/", data)
     assert response.status_code == 200 and "at most 4000 characters" in response.content.decode()
     assert Page.objects.get(pk=draft.pk).path == "other/draft"
+
+
+def test_a_refused_step_says_why_on_an_admin_page_and_logs_one_line(client, people, page, caplog):
+    lead = UserFactory(username="lowri", roles=[roles.EDITOR, roles.CLINICAL_REVIEWER, roles.PUBLISHER])
+    publish_fixture(page, "en", "cy")
+    edit(client, lead, page, summary_cy="Prin iawn.")
+    submit(client, lead, page, "cy")
+    approve(client, people["reviewer"], open_request(page, "cy"))
+    publish_in_admin(client, lead, open_request(page, "cy"))
+    caplog.clear()
+
+    url = f"/admin/pages/page/{page.pk}/workflow/reconfirm/cy/"
+    response = as_user(client, lead).post(url, {"last_reviewed": "2026-11-25", "next_review_due": "2036-11-25"})
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert "You wrote changes in the live version, so another reviewer must re-confirm it." in html
+    assert 'id="site-name"' in html and 'href="/admin/"' in html  # the admin's own page, with a way on
+    refusals = [record for record in caplog.records if record.name == "django.request"]
+    assert len(refusals) == 1 and refusals[0].exc_info is None and "\n" not in caplog.text.strip()
+
+    # In Welsh for a Welsh-speaking admin, and a refusal without a reason says what it is.
+    response = as_user(client, people["editor"]).get("/admin/review/reviewrequest/", HTTP_ACCEPT_LANGUAGE="cy")
+    assert response.status_code == 403
+    assert "Ni chaniateir hyn" in response.content.decode()
