@@ -60,8 +60,9 @@ class ReviewRequest(models.Model):
     )
 
     class Meta:
-        verbose_name = _("review request")
-        verbose_name_plural = _("review requests")
+        # The admin lists the approved ones, as the sign-off ledger; open ones are in the page list.
+        verbose_name = _("sign-off")
+        verbose_name_plural = _("sign-offs")
         ordering = ["-submitted_at", "-pk"]
         permissions = [
             ("submit_for_review", _("Can submit pages for clinical review")),

@@ -17,7 +17,7 @@ from pages import languages
 from pages.admin import ReadOnlyAdmin
 from pages.people import display_name
 from review.admin.common import address, author_names, with_page_path
-from review.models import ReviewRequest
+from review.models import ReviewRequest, State
 
 User = get_user_model()
 
@@ -62,6 +62,30 @@ class YearFilter(admin.SimpleListFilter):
         return queryset.filter(approved_at__year=int(self.value()))
 
 
+class ApprovedDateFilter(admin.DateFieldListFilter):
+    """When a sign-off was approved; every sign-off has that date, so no "No date"."""
+
+    def __init__(self, field, request, params, model, model_admin, field_path):
+        super().__init__(field, request, params, model, model_admin, field_path)
+        self.links = tuple((title, query) for title, query in self.links if self.lookup_kwarg_isnull not in query)
+
+
+class StateFilter(admin.SimpleListFilter):
+    """The states a sign-off can be in: approved, and then published or superseded."""
+
+    title = _("state")
+    parameter_name = "state__exact"
+    STATES = (State.APPROVED, State.PUBLISHED, State.SUPERSEDED)
+
+    def lookups(self, request, model_admin):
+        return [(state.value, state.label) for state in self.STATES]
+
+    def queryset(self, request, queryset):
+        if self.value() is None:
+            return queryset
+        return queryset.filter(state=self.value()) if self.value() in self.STATES else queryset.none()
+
+
 class LanguageFilter(admin.SimpleListFilter):
     title = _("language")
     parameter_name = "language"
@@ -79,7 +103,7 @@ class LedgerAdmin(ReadOnlyAdmin):
 
     list_display = ("page_link", "language", "revision_number", "author_names", "reviewer", "approved_at")
     list_display += ("last_reviewed", "next_review_due", "publisher", "published_at", "state", "approval_comment")
-    list_filter = (YearFilter, ("approved_at", admin.DateFieldListFilter), LanguageFilter, PersonFilter, "state")
+    list_filter = (YearFilter, ("approved_at", ApprovedDateFilter), LanguageFilter, PersonFilter, StateFilter)
     search_fields = ["page__path"]
     list_select_related = ("revision", "approved_by", "published_by")
     show_full_result_count = False

@@ -579,3 +579,19 @@ def test_one_submission_in_two_languages_sends_each_reviewer_one_mail_with_the_n
     in_welsh = next(m for m in mail.outbox if m.to == [people["reviewer"].email])
     assert in_welsh.subject == "I’w adolygu’n glinigol: “Glucagonoma, revised” (English, Cymraeg)"
     assert "Nodyn gan y golygydd:" in in_welsh.body
+
+
+def test_the_ledger_is_named_for_what_it_lists_and_offers_only_filters_that_can_match(client, people, page):
+    second = PageFactory(slug="insulinoma", title_en="Insulinoma")
+    services.submit(page=page, languages=["en"], user=people["editor"])
+    services.approve(request=open_request(page), user=people["reviewer"])
+    services.submit(page=second, languages=["en"], user=people["editor"])  # in review: not a sign-off yet
+    as_user(client, people["reviewer"])
+
+    index = client.get("/admin/").content.decode()
+    assert "Sign-offs" in index and "Review requests" not in index
+    listing = client.get("/admin/review/reviewrequest/").content.decode()
+    assert "1 sign-off" in listing and "review request" not in listing
+    offered = set(re.findall(r"\?state__exact=(\w+)", listing))
+    assert offered == {State.APPROVED, State.PUBLISHED, State.SUPERSEDED}  # the states a sign-off can be in
+    assert "approved_at__isnull" not in listing  # every sign-off has its date
