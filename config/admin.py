@@ -10,6 +10,7 @@ from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.exceptions import ValidationError
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_otp.forms import OTPAuthenticationFormMixin
 from django_otp.plugins.otp_static.models import StaticDevice
@@ -96,6 +97,13 @@ class ClinicalAdminSite(admin.AdminSite):
         user = request.user
         unverified = needs_second_factor(user) and not user.is_verified()
         return super().login(request, {"second_factor_missing": unverified, **(extra_context or {})})
+
+    def index(self, request, extra_context=None):
+        """The front page: each person's work inbox, above the site's sections."""
+        from review import selectors  # the admin site is made before the apps are ready
+
+        inbox = selectors.inbox(request.user, timezone.localdate())
+        return super().index(request, {"inbox": inbox, **(extra_context or {})})
 
     def has_permission(self, request):
         user = request.user

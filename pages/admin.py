@@ -16,9 +16,9 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from modeltranslation.admin import TabbedTranslationAdmin, TranslationStackedInline
 
-from pages import diffs, history, languages
+from pages import diffs, history, languages, trigrams
 from pages.models import LiveSnapshot, Page, PageRevision, Publication, Redirect, Section
-from pages.people import display_name
+from pages.people import display_name, page_owner_ids
 
 
 class SectionInline(TranslationStackedInline):
@@ -48,7 +48,7 @@ class OwnerFilter(admin.RelatedOnlyFieldListFilter):
 
     def field_choices(self, field, request, model_admin):
         ordering = self.field_admin_ordering(field, request, model_admin)
-        owners = {"pk__in": Page.objects.owner_ids()}
+        owners = {"pk__in": page_owner_ids()}
         return field.get_choices(include_blank=False, limit_choices_to=owners, ordering=ordering)
 
 
@@ -119,8 +119,7 @@ class PageAdmin(TabbedTranslationAdmin):
     form = PageForm
     list_display = ("title", "path", "owner", "live_languages", "updated_at")
     list_filter = (LiveFilter, "is_sample_content", ("owner", OwnerFilter))
-    # Indexed for this search on PostgreSQL (pages.checks.check_admin_search_indexes).
-    search_fields = [f"title_{code}" for code in languages.codes()] + ["path"]
+    search_fields = trigrams.columns()  # indexed for this search on PostgreSQL
     # Pages are counted once (those matching), not a second time for "N total".
     show_full_result_count = False
     readonly_fields = ("path",)

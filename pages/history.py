@@ -119,8 +119,9 @@ class PageState:
     @classmethod
     def from_objects(cls, page: Page, sections: list[Section], related: list[int]) -> "PageState":
         """The state a revision saved of ``page`` (with ``related``, its related pages' ids)
-        and ``sections`` holds, read from the objects themselves, as ``from_versions`` would
-        read it back from their versions (what the scale generator writes in bulk)."""
+        and ``sections`` holds, read from the objects themselves rather than their versions
+        (the scale generator writes them in bulk). The wording, structure and related pages are
+        what ``from_versions`` would read back; times keep the microseconds the versions lose."""
         sections = [_field_dict(section) | {"id": section.pk} for section in sections]
         sections.sort(key=lambda section: (section["position"], section["id"]))
         return cls(page=_field_dict(page, related) | {"id": page.pk}, sections=sections)

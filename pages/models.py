@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, ProhibitNullCharactersValidator, RegexValidator
-from django.db import connections, models
+from django.db import models
 from django.db.models import Max
 from django.db.models.functions import Length
 from django.utils.translation import gettext_lazy as _
@@ -49,27 +49,6 @@ class PageQuerySet(models.QuerySet):
         if len(parts) != 2 or not languages.is_known(parts[0]):
             return None
         return self.filter(path=parts[1]).values_list("pk", flat=True).first()
-
-
-class PageManager(models.Manager.from_queryset(PageQuerySet)):
-    def owner_ids(self) -> list[int]:
-        """The ids of everyone who owns a page, found by stepping through the owner index
-        from one owner to the next (as many steps as there are owners), not by reading every
-        page as ``SELECT DISTINCT`` would."""
-        connection = connections[self.db]
-        table = connection.ops.quote_name(self.model._meta.db_table)
-        owner = connection.ops.quote_name(self.model._meta.get_field("owner").column)
-        sql = (
-            f"WITH RECURSIVE owners(id) AS ("
-            f" SELECT MIN({owner}) FROM {table}"
-            f" UNION ALL"
-            f" SELECT (SELECT MIN({owner}) FROM {table} WHERE {owner} > owners.id) FROM owners"
-            f" WHERE owners.id IS NOT NULL"
-            f") SELECT id FROM owners WHERE id IS NOT NULL"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(sql)
-            return [row[0] for row in cursor.fetchall()]
 
 
 class Page(models.Model):
@@ -119,7 +98,7 @@ class Page(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
-    objects = PageManager()
+    objects = PageQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("page")

@@ -4,6 +4,7 @@ lists, and whether a link to them can be followed), and rebuilding the snapshots
 show a page when it is published, withdrawn or moved. Runs in the caller's
 transaction, under the live-site lock."""
 
+import contextlib
 import functools
 import logging
 import os
@@ -134,10 +135,27 @@ def rebuild_in_background() -> None:
     waiting, unless REBUILD_IN_BACKGROUND is off. Whatever a process leaves when it stops is
     taken up by another app server's next check, or ``manage.py rebuild_waiting_pages``:
     slower pages meanwhile, never wrong ones."""
-    if not settings.REBUILD_IN_BACKGROUND:
+    if not settings.REBUILD_IN_BACKGROUND or _left_to_the_caller:
         return
     _start_worker()
     _wanted.set()
+
+
+_left_to_the_caller = False
+
+
+@contextlib.contextmanager
+def rebuilt_by_the_caller():
+    """Inside the block, the pages that changes made by this process (and processes forked
+    from it) leave waiting are not rebuilt in the background: the caller rebuilds them once,
+    with :func:`rebuild_all_waiting`, instead of a thread racing each change for the live
+    site (a bulk build)."""
+    global _left_to_the_caller
+    _left_to_the_caller = True
+    try:
+        yield
+    finally:
+        _left_to_the_caller = False
 
 
 def _start_worker() -> None:

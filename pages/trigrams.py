@@ -28,8 +28,11 @@ def index_name(column: str) -> str:
 
 def create_indexes(using: str = "default", **kwargs) -> None:
     """Make any missing index (a ``post_migrate`` receiver; nothing on other databases)."""
+    from pages.models import Page
+
     connection = connections[using]
-    if connection.vendor != "postgresql" or "pages_page" not in connection.introspection.table_names():
+    table = Page._meta.db_table
+    if connection.vendor != "postgresql" or table not in connection.introspection.table_names():
         return
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
@@ -41,8 +44,11 @@ def create_indexes(using: str = "default", **kwargs) -> None:
                 f"may not create ({error}). Have a database administrator run CREATE EXTENSION pg_trgm; "
                 "in this database, then run migrate again."
             ) from error
+        existing = {column.name for column in connection.introspection.get_table_description(cursor, table)}
         for column in columns():
+            if column not in existing:  # a language configured before its migration has run
+                continue
             cursor.execute(
-                f"CREATE INDEX IF NOT EXISTS {quote(index_name(column))} ON {quote('pages_page')} "
+                f"CREATE INDEX IF NOT EXISTS {quote(index_name(column))} ON {quote(table)} "
                 f"USING gin ((UPPER({quote(column)}::text)) gin_trgm_ops)"
             )

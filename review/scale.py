@@ -388,7 +388,7 @@ def _version(obj, content_type: ContentType, revision: Revision, related: list[i
         content_type=content_type,
         db="default",
         format=options.format,
-        serialized_data=json.dumps(data, cls=DjangoJSONEncoder),
+        serialized_data=json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False),
         object_repr=str(obj),
     )
 

@@ -3,10 +3,11 @@ state, what can be submitted, which reviews fall due, and who wrote what since a
 version was live. Services write; the admin, the e-mails and the reminders read here."""
 
 import datetime
+from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Case, CharField, Count, Max, Q, QuerySet, Value, When
+from django.db.models import Case, CharField, Count, Exists, Max, OuterRef, Q, QuerySet, Value, When
 from django.utils.translation import gettext as _
 
 from pages import languages as site_languages
@@ -231,3 +232,75 @@ def sign_offs_by_revision(revision_ids: list[int]) -> dict[int, list[ReviewReque
     for review in requests.select_related("approved_by").order_by("submitted_at", "pk"):
         reviews.setdefault(review.revision_id, []).append(review)
     return reviews
+
+
+# Each person's work inbox (the admin's front page). --------------------------------
+
+INBOX_ROWS = 20  # of each kind; the page list's filters hold the rest
+
+
+@dataclass
+class Inbox:
+    """What waits for one person, each list the oldest (or soonest due) first, at most
+    INBOX_ROWS long, with whether there are more."""
+
+    to_sign_off: list[ReviewRequest]
+    to_publish: list[ReviewRequest]
+    changes_requested: list[ReviewRequest]
+    not_submitted: list[PageRevision]
+    reviews_due: list[LiveSnapshot]
+    more: set[str]
+
+    def is_empty(self) -> bool:
+        return not (
+            self.to_sign_off or self.to_publish or self.changes_requested or self.not_submitted or self.reviews_due
+        )
+
+
+def inbox(user: AbstractBaseUser, today: datetime.date) -> Inbox:
+    """For ``user``: the versions they may sign off; the approved ones they may publish; their
+    changes a reviewer sent back; their latest edits of a page that nobody has submitted yet;
+    and the live versions of the pages they own whose review is overdue or due within the first
+    horizon. One query for each list they may act on, however large the site."""
+    requests = ReviewRequest.objects.select_related("page", "revision", "submitted_by", "approved_by")
+    lists: dict[str, list] = {}
+    if user.has_perm("review.sign_off"):
+        waiting = requests.filter(not_written_by(user), state=State.IN_REVIEW).order_by("submitted_at", "pk")
+        lists["to_sign_off"] = list(waiting[: INBOX_ROWS + 1])
+    if user.has_perm("review.publish"):
+        lists["to_publish"] = list(
+            requests.filter(state=State.APPROVED).order_by("approved_at", "pk")[: INBOX_ROWS + 1]
+        )
+    if user.has_perm("review.submit_for_review"):
+        theirs = Q(submitted_by=user) | Q(
+            pk__in=ReviewRequest.authors.through.objects.filter(user=user).values("reviewrequest_id")
+        )
+        sent_back = requests.filter(theirs, state=State.CHANGES_REQUESTED).order_by("submitted_at", "pk")
+        lists["changes_requested"] = list(sent_back[: INBOX_ROWS + 1])
+        newer = PageRevision.objects.filter(page=OuterRef("page"), number__gt=OuterRef("number"))
+        submitted = ReviewRequest.objects.filter(revision=OuterRef("pk"))
+        drafts = (
+            PageRevision.objects.filter(revision__user=user)
+            .exclude(Exists(newer))
+            .exclude(Exists(submitted))
+            .select_related("page", "revision")
+            .order_by("revision__date_created", "pk")
+        )
+        lists["not_submitted"] = list(drafts[: INBOX_ROWS + 1])
+    horizon = today + datetime.timedelta(days=DUE_WITHIN_DAYS[0])
+    due = (
+        LiveSnapshot.objects.live()
+        .filter(page__owner=user, next_review_due__lte=horizon)
+        .select_related("page")
+        .order_by("next_review_due", "pk")
+    )
+    lists["reviews_due"] = list(due[: INBOX_ROWS + 1])
+    more = {name for name, rows in lists.items() if len(rows) > INBOX_ROWS}
+    return Inbox(
+        to_sign_off=lists.get("to_sign_off", [])[:INBOX_ROWS],
+        to_publish=lists.get("to_publish", [])[:INBOX_ROWS],
+        changes_requested=lists.get("changes_requested", [])[:INBOX_ROWS],
+        not_submitted=lists.get("not_submitted", [])[:INBOX_ROWS],
+        reviews_due=lists["reviews_due"][:INBOX_ROWS],
+        more=more,
+    )

@@ -183,6 +183,10 @@ def test_the_health_check_asks_an_idle_connection_nothing_and_finds_a_terminated
         with other.cursor() as cursor:
             cursor.execute("SELECT query FROM pg_stat_activity WHERE pid = %s", [pid])
             assert cursor.fetchone()[0] == "SELECT 'the last thing asked'"  # not SELECT 1
+            connection.answered_at -= 60  # idle for a minute: the server may have gone without a word
+            assert connection.is_usable()
+            cursor.execute("SELECT query FROM pg_stat_activity WHERE pid = %s", [pid])
+            assert cursor.fetchone()[0] == "SELECT 1"  # so it was asked
             cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
     finally:
         other.close()

@@ -187,6 +187,10 @@ def server_answers(host: str, port: int) -> bool:
 watchdog = Watchdog()
 
 
+# How lately a connection must have answered for the health check to trust a look at its socket.
+RECENT_SECONDS = 5
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -202,7 +206,9 @@ class DatabaseWrapper(base.DatabaseWrapper):
 
     def _watched_execute(self, execute, sql, params, many, context):
         with self._watched():
-            return execute(sql, params, many, context)
+            result = execute(sql, params, many, context)
+        self.answered_at = time.monotonic()
+        return result
 
     def get_new_connection(self, conn_params):
         watchdog.refuse_while_down()
@@ -219,14 +225,18 @@ class DatabaseWrapper(base.DatabaseWrapper):
 
     def is_usable(self):
         """Django's health check, asked before each request's first query. A connection that
-        sits idle with nothing waiting on its socket is usable, without a round trip; one the
-        server has closed is not. Anything else (a message waiting, such as the server's
-        "terminating connection", or a connection inside a transaction) is asked ``SELECT 1``,
-        which never waits for ever."""
+        answered within RECENT_SECONDS and sits idle with nothing waiting on its socket is
+        usable, without a round trip (a busy app server's case); one the server has closed is
+        not. Anything else (a message waiting, such as the server's "terminating connection",
+        a connection inside a transaction, or one idle for longer) is asked ``SELECT 1``, which
+        never waits for ever."""
         connection = self.connection
         if connection is None or connection.closed:
             return False
-        if connection.info.transaction_status == psycopg.pq.TransactionStatus.IDLE:
+        # Only a connection that answered moments ago: one idle for longer may have lost its
+        # server without a word (a crashed host, a firewall dropping idle connections).
+        recent = time.monotonic() - getattr(self, "answered_at", float("-inf")) < RECENT_SECONDS
+        if recent and connection.info.transaction_status == psycopg.pq.TransactionStatus.IDLE:
             try:
                 waiting = peek(connection.fileno())
             except (OSError, psycopg.Error):  # reset, or no socket any more

@@ -7,6 +7,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from pages.models import LiveSnapshot, Page, Section
+from pages.people import page_owner_ids
 from review import roles
 from tests.factories import PageFactory, SectionFactory, UserFactory, publish_fixture
 
@@ -186,7 +187,7 @@ def test_the_owner_filter_offers_everyone_who_owns_a_page_and_nobody_else(client
     for number, owner in enumerate(owners * 2):
         PageFactory(slug=f"page-{number}", owner=owner)
     PageFactory(slug="unowned", owner=None)
-    assert sorted(Page.objects.owner_ids()) == sorted(owner.pk for owner in owners)
+    assert sorted(page_owner_ids()) == sorted(owner.pk for owner in owners)
 
     listing = client.get("/admin/pages/page/").content.decode()
     offered = set(re.findall(r"\?owner__id__exact=(\d+)", listing))
@@ -227,6 +228,9 @@ def test_migrate_says_what_to_do_when_its_user_may_not_create_the_trigram_extens
     from pages import trigrams
 
     with connection.cursor() as cursor:  # all undone with the test's transaction
+        cursor.execute("SELECT rolsuper OR rolcreaterole FROM pg_roles WHERE rolname = current_user")
+        if not cursor.fetchone()[0]:
+            pytest.skip("needs a database user that may create roles")
         cursor.execute("DROP EXTENSION pg_trgm CASCADE")
         cursor.execute("CREATE ROLE trigram_test_nobody NOLOGIN")
         cursor.execute("SET ROLE trigram_test_nobody")

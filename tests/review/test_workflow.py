@@ -595,3 +595,15 @@ def test_the_ledger_is_named_for_what_it_lists_and_offers_only_filters_that_can_
     offered = set(re.findall(r"\?state__exact=(\w+)", listing))
     assert offered == {State.APPROVED, State.PUBLISHED, State.SUPERSEDED}  # the states a sign-off can be in
     assert "approved_at__isnull" not in listing  # every sign-off has its date
+
+
+def test_the_ledgers_years_are_those_of_the_sites_time_zone(client, people, page, settings):
+    settings.TIME_ZONE = "Pacific/Auckland"
+    services.submit(page=page, languages=["en"], user=people["editor"])
+    services.approve(request=open_request(page), user=people["reviewer"])
+    new_year = datetime.datetime(2024, 12, 31, 12, 0, tzinfo=datetime.UTC)  # 1 a.m. on 1 January 2025 there
+    ReviewRequest.objects.filter(page=page).update(approved_at=new_year)
+    as_user(client, people["reviewer"])
+    listing = client.get("/admin/review/reviewrequest/").content.decode()
+    assert "?year=2025" in listing and "?year=2024" not in listing
+    assert "/glucagonoma/" in client.get("/admin/review/reviewrequest/", {"year": "2025"}).content.decode()

@@ -3,10 +3,8 @@ import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.test.utils import override_settings
 
 from pages import languages, snapshots
-from pages.models import LiveSnapshot
 from review import scale
 
 
@@ -64,14 +62,19 @@ class Command(BaseCommand):
 
         self.stdout.write(f"Making {pages:,} pages live in {', '.join(codes)}, {batch:,} a transaction")
         # The pages that show the new ones (the hubs' lists of children) are composed again once,
-        # at the end, rather than by a thread racing every batch for the live site.
-        with override_settings(REBUILD_IN_BACKGROUND=False):
+        # at the end, rather than by this process's thread racing every batch for the live site.
+        with snapshots.rebuilt_by_the_caller():
             made, live = scale.make(
                 pages=pages, language_codes=codes, batch=batch, workers=workers, hub_size=hub_size, report=report
             )
-        if waiting := LiveSnapshot.objects.filter(needs_rebuild=True).count():
-            self.stdout.write(f"Composing again the {waiting:,} pages that show the new ones")
-            snapshots.rebuild_all_waiting()
+        rebuilt, failed = snapshots.rebuild_all_waiting()
+        if rebuilt or failed:
+            self.stdout.write(f"Composed again the {rebuilt:,} pages that show the new ones")
+        if failed:
+            raise CommandError(
+                f"{failed:,} pages could not be composed again (see the log); they are composed on each "
+                "request until `manage.py rebuild_waiting_pages` succeeds."
+            )
         total = scale.existing_pages()
         self.stdout.write(
             f"Made {made:,} pages and {live:,} live versions in {time.monotonic() - began:.0f} s; "
