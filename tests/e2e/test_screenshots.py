@@ -1,5 +1,5 @@
-"""The README's screenshots: the glucagonoma page in English and Arabic, and the
-admin's review screen. `make screenshots` writes them to docs/screenshots; the test
+"""The README's screenshots: the glucagonoma page in English and Arabic, a reviewer's
+work inbox (the admin's front page) and the review screen it leads to. `make screenshots` writes them to docs/screenshots; the test
 suite takes them too (into a temporary folder), so a page that stops rendering fails."""
 
 import io
@@ -41,9 +41,14 @@ def test_screenshots(browser, live_server, tmp_path, role_groups):
     context.close()
     reviewer = signed_in(browser, live_server, "rhys")
     reviewer.set_viewport_size({"width": 1100, "height": 1400})
+    reviewer.goto(f"{live_server.url}/admin/")
+    reviewer.get_by_role("link", name=glucagonoma.title_en).click()  # from the inbox, one click
+    assert reviewer.url.endswith(f"/workflow/review/{review.pk}/")
+    reviewer.goto(f"{live_server.url}/admin/")
+    reviewer.screenshot(path=folder / "inbox.png")
     reviewer.goto(f"{live_server.url}/admin/pages/page/{glucagonoma.pk}/workflow/review/{review.pk}/")
     reviewer.screenshot(path=folder / "review-screen.png")
     reviewer.context.close()
 
-    for name in ("page-en", "page-ar", "review-screen"):
+    for name in ("page-en", "page-ar", "inbox", "review-screen"):
         assert (folder / f"{name}.png").read_bytes().startswith(PNG)
