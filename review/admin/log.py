@@ -3,20 +3,22 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from pages import languages
 from pages.admin import ReadOnlyAdmin
+from review import services
 from review.admin.common import address, with_page_path
-from review.models import Notification, Transition
+from review.models import Notification, State, Transition
 
 
 @admin.register(Transition)
 class TransitionAdmin(ReadOnlyAdmin):
     """The workflow log: every step, never changed."""
 
-    list_display = ("at", "page_address", "languages", "action", "from_state", "to_state", "user", "comment")
+    list_display = ("at", "page_address", "language_names", "action", "from_label", "to_label", "user", "comment")
     list_filter = ("action", ("at", admin.DateFieldListFilter))
     list_select_related = ("user",)
     # The page by its address, never its working (draft) title.
-    fields = ("at", "page_address", "languages", "action", "from_state", "to_state", "user", "comment")
+    fields = list_display
     readonly_fields = fields
 
     def get_queryset(self, request):
@@ -25,6 +27,24 @@ class TransitionAdmin(ReadOnlyAdmin):
     @admin.display(description=_("page"))
     def page_address(self, step):
         return address(step)
+
+    @admin.display(description=_("languages"))
+    def language_names(self, step):
+        return ", ".join(languages.local_name(code) for code in step.languages) or "—"
+
+    @admin.display(description=_("from"))
+    def from_label(self, step):
+        return _state_label(step.from_state)
+
+    @admin.display(description=_("to"))
+    def to_label(self, step):
+        return _state_label(step.to_state)
+
+
+def _state_label(value: str) -> str:
+    """A step's state in words: a request's, or the page's in that language before or after."""
+    labels = {services.DRAFT: _("draft"), services.LIVE: _("live"), services.WITHDRAWN: _("withdrawn")}
+    return str(labels.get(value) or State(value).label) if value else "—"
 
 
 @admin.register(Notification)

@@ -1,6 +1,7 @@
 """The README's screenshots: the glucagonoma page in English and Arabic, a reviewer's
-work inbox (the admin's front page) and the review screen it leads to. `make screenshots` writes them to docs/screenshots; the test
-suite takes them too (into a temporary folder), so a page that stops rendering fails."""
+work inbox (the admin's front page) and the review screen it leads to. `make screenshots`
+writes them to docs/screenshots; the test suite takes them too (into a temporary folder),
+so a page that stops rendering fails."""
 
 import io
 import os

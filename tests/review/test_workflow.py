@@ -607,3 +607,11 @@ def test_the_ledgers_years_are_those_of_the_sites_time_zone(client, people, page
     listing = client.get("/admin/review/reviewrequest/").content.decode()
     assert "?year=2025" in listing and "?year=2024" not in listing
     assert "/glucagonoma/" in client.get("/admin/review/reviewrequest/", {"year": "2025"}).content.decode()
+
+
+def test_the_workflow_log_speaks_in_words_not_stored_values(client, people, page):
+    services.submit(page=page, languages=["en", "cy"], user=people["editor"])
+    services.request_changes(request=open_request(page, "cy"), user=people["reviewer"], comment="Gwiriwch.")
+    html = as_user(client, people["reviewer"]).get("/admin/review/transition/").content.decode()
+    assert "changes_requested" not in html and "in_review" not in html and '["en"]' not in html
+    assert "changes requested" in html and "in review" in html and "Cymraeg" in html
