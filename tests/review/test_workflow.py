@@ -615,3 +615,12 @@ def test_the_workflow_log_speaks_in_words_not_stored_values(client, people, page
     html = as_user(client, people["reviewer"]).get("/admin/review/transition/").content.decode()
     assert "changes_requested" not in html and "in_review" not in html and '["en"]' not in html
     assert "changes requested" in html and "in review" in html and "Cymraeg" in html
+
+
+def test_the_review_screen_shows_the_changes_and_steps_before_the_decision(client, people, page):
+    services.submit(page=page, languages=["en"], user=people["editor"], comment="Please check the dose.")
+    review = open_request(page)
+    html = as_user(client, people["reviewer"]).get(f"/admin/pages/page/{page.pk}/workflow/review/{review.pk}/")
+    html = html.content.decode()
+    changes, note, decision = html.index("The whole text"), html.index("Please check the dose."), html.index("Your decision")
+    assert changes < decision and note < decision
