@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _t
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from pages import diffs, history, languages, moves, publishing
+from pages import diffs, history, languages, moves, publishing, rendering
 from pages.history import PageState
 from pages.models import LiveSnapshot, Page
 from pages.rendering import page_context
@@ -191,6 +191,7 @@ class WorkflowSteps:
             "opts": self.opts,
             "original": page,
             "live": live,
+            "public_url": rendering.page_url(live.path, language),
             "form": form,
         }
         return TemplateResponse(request, "admin/review/reconfirm.html", context, status=400 if form.errors else 200)

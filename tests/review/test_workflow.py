@@ -622,5 +622,17 @@ def test_the_review_screen_shows_the_changes_and_steps_before_the_decision(clien
     review = open_request(page)
     html = as_user(client, people["reviewer"]).get(f"/admin/pages/page/{page.pk}/workflow/review/{review.pk}/")
     html = html.content.decode()
-    changes, note, decision = html.index("The whole text"), html.index("Please check the dose."), html.index("Your decision")
+    changes, note, decision = (
+        html.index("The whole text"),
+        html.index("Please check the dose."),
+        html.index("Your decision"),
+    )
     assert changes < decision and note < decision
+
+
+def test_the_reconfirm_screen_shows_the_live_wording_and_links_to_it(client, people, page):
+    publish_fixture(page, "cy")
+    html = as_user(client, people["reviewer"]).get(f"/admin/pages/page/{page.pk}/workflow/reconfirm/cy/")
+    html = html.content.decode()
+    assert "Llawdriniaeth." in html and "Triniaeth" in html  # the Welsh wording that is live
+    assert 'href="/cy/glucagonoma/"' in html
