@@ -104,13 +104,19 @@ def test_only_a_publisher_may_even_see_the_withdraw_form(client, people, page):
 # 2. "Reviewed, no change needed" had no four-eyes check.
 
 
-def test_the_author_of_live_wording_cannot_reconfirm_it(client, people, page):
+def welsh_written_and_published_by_a_lead(client, people, page):
+    """A lead (editor, reviewer and publisher) who wrote the live Welsh wording."""
     lead = UserFactory(username="lowri", roles=[roles.EDITOR, roles.CLINICAL_REVIEWER, roles.PUBLISHER])
     publish_fixture(page, "en", "cy")
     edit(client, lead, page, summary_cy="Prin iawn.")
     submit(client, lead, page, "cy")
     approve(client, people["reviewer"], open_request(page, "cy"))
     publish_in_admin(client, lead, open_request(page, "cy"))
+    return lead
+
+
+def test_the_author_of_live_wording_cannot_reconfirm_it(client, people, page):
+    lead = welsh_written_and_published_by_a_lead(client, people, page)
 
     url = f"/admin/pages/page/{page.pk}/workflow/reconfirm/cy/"
     response = as_user(client, lead).post(url, {"last_reviewed": "2026-11-25", "next_review_due": "2036-11-25"})
@@ -377,12 +383,7 @@ def test_a_long_change_comment_on_a_move_is_a_form_error_not_a_500(client, peopl
 
 
 def test_a_refused_step_says_why_on_an_admin_page_and_logs_one_line(client, people, page, caplog):
-    lead = UserFactory(username="lowri", roles=[roles.EDITOR, roles.CLINICAL_REVIEWER, roles.PUBLISHER])
-    publish_fixture(page, "en", "cy")
-    edit(client, lead, page, summary_cy="Prin iawn.")
-    submit(client, lead, page, "cy")
-    approve(client, people["reviewer"], open_request(page, "cy"))
-    publish_in_admin(client, lead, open_request(page, "cy"))
+    lead = welsh_written_and_published_by_a_lead(client, people, page)
     caplog.clear()
 
     url = f"/admin/pages/page/{page.pk}/workflow/reconfirm/cy/"
