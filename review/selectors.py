@@ -71,6 +71,20 @@ def language_states(page: Page) -> dict[str, str]:
     return states
 
 
+def languages_changed_since_live(page_id: int, live_numbers: dict[str, int]) -> set[str]:
+    """The languages whose wording a revision changed after the one live in that language
+    (``live_numbers``: the live revision's number in each), or its place or sections; and every
+    language not live."""
+    revisions = PageRevision.objects.filter(page_id=page_id).values_list("number", "languages", "structure_changed")
+    changes = list(revisions)
+    return {
+        code
+        for code in site_languages.codes()
+        if code not in live_numbers
+        or any(number > live_numbers[code] and (structure or code in changed) for number, changed, structure in changes)
+    }
+
+
 def submission_refusal(revision: PageRevision, language: str, live: LiveSnapshot | None, open_requests) -> str | None:
     """Why ``revision`` cannot be submitted in ``language`` as things stand (``live``, the
     language's live version; ``open_requests``, its open requests), or None if it can.

@@ -240,8 +240,18 @@ class WorkflowPageAdmin(WorkflowSteps, PageAdmin):
             )
             is None
         ]
-        submit_form = SubmitForm()
-        submit_form.fields["languages"].choices = submittable
+        # Ticked and marked: the languages changed since they were live, and those never live.
+        live_numbers = {
+            row["code"]: row["live"].revision.number for row in rows if row["live"] and row["live"].revision
+        }
+        changed = selectors.languages_changed_since_live(page.pk, live_numbers)
+        submit_form = SubmitForm(initial={"languages": [code for code, _name in submittable if code in changed]})
+        submit_form.fields["languages"].choices = [
+            (code, _t("%(language)s (changed since the live version)") % {"language": name}
+             if code in live_numbers else _t("%(language)s (not live yet)") % {"language": name})
+            if code in changed else (code, name)
+            for code, name in submittable
+        ]  # fmt: skip
         return {
             "rows": rows,
             "latest": latest,

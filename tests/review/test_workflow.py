@@ -636,3 +636,12 @@ def test_the_reconfirm_screen_shows_the_live_wording_and_links_to_it(client, peo
     html = html.content.decode()
     assert "Llawdriniaeth." in html and "Triniaeth" in html  # the Welsh wording that is live
     assert 'href="/cy/glucagonoma/"' in html
+
+
+def test_the_submit_panel_ticks_and_marks_the_languages_changed_since_live(client, people, page):
+    publish_fixture(page, "en", "cy")
+    edit(client, people["editor"], page, summary_cy="Prin iawn.")  # Welsh only
+    html = as_user(client, people["editor"]).get(f"/admin/pages/page/{page.pk}/change/").content.decode()
+    boxes = dict(re.findall(r'<input type="checkbox" name="languages" value="(\w+)"([^>]*)>', html))
+    assert "checked" in boxes["cy"] and "checked" not in boxes.get("en", "")
+    assert "Cymraeg (changed since the live version)" in html and "English (changed" not in html
