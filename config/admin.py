@@ -96,7 +96,8 @@ class ClinicalAdminSite(admin.AdminSite):
     def login(self, request, extra_context=None):
         user = request.user
         unverified = needs_second_factor(user) and not user.is_verified()
-        return super().login(request, {"second_factor_missing": unverified, **(extra_context or {})})
+        context = {"second_factor_missing": unverified, "two_factor": settings.REQUIRE_TWO_FACTOR}
+        return super().login(request, context | (extra_context or {}))
 
     def index(self, request, extra_context=None):
         """The front page: each person's work inbox, above the site's sections."""

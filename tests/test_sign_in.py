@@ -189,7 +189,12 @@ def test_a_session_without_the_second_factor_does_not_open_the_admin(client, two
 
 def test_the_second_factor_is_optional_in_development(client):
     UserFactory(username="rhys", roles=[roles.CLINICAL_REVIEWER])
+    assert 'name="otp_token"' not in client.get(LOGIN).content.decode()  # nothing to fill in, so no field
     assert signed_in_as(sign_in(client, "rhys")) == "rhys"
+
+
+def test_the_sign_in_page_asks_for_the_code_when_two_factor_sign_in_is_on(client, two_factor):
+    assert 'name="otp_token"' in client.get(LOGIN).content.decode()
 
 
 def test_add_authenticator_sets_up_an_app_that_signs_in(client, two_factor):

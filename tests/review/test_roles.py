@@ -31,6 +31,9 @@ def test_demo_users_get_their_roles_and_printed_passwords(settings, client):
     assert list(reviewer.groups.values_list("name", flat=True)) == [roles.CLINICAL_REVIEWER]
     response = client.post("/admin/login/", {"username": "reviewer", "password": password})
     assert response.status_code == 302 and response.wsgi_request.user.username == "reviewer"
+    # The title belongs to the name: greeted as "Dr Rhys", signed off as "Dr Rhys Reviewer".
+    assert (reviewer.get_short_name(), reviewer.get_full_name()) == ("Dr Rhys", "Dr Rhys Reviewer")
+    assert "<strong>Dr Rhys</strong>" in client.get("/admin/").content.decode()
 
 
 def test_demo_users_are_refused_when_debug_is_off(settings):

@@ -8,11 +8,12 @@ from django.db import transaction
 
 from review import roles
 
+# Username, first name (a title belongs with it: the admin greets people by it), last name, roles.
 DEMO_USERS = [
-    ("editor", "Eleri Editor", [roles.EDITOR]),
-    ("reviewer", "Dr Rhys Reviewer", [roles.CLINICAL_REVIEWER]),
-    ("publisher", "Parisa Publisher", [roles.PUBLISHER]),
-    ("lead", "Dr Lowri Lead (all three roles)", [roles.EDITOR, roles.CLINICAL_REVIEWER, roles.PUBLISHER]),
+    ("editor", "Eleri", "Editor", [roles.EDITOR]),
+    ("reviewer", "Dr Rhys", "Reviewer", [roles.CLINICAL_REVIEWER]),
+    ("publisher", "Parisa", "Publisher", [roles.PUBLISHER]),
+    ("lead", "Dr Lowri", "Lead", [roles.EDITOR, roles.CLINICAL_REVIEWER, roles.PUBLISHER]),
 ]
 
 
@@ -25,8 +26,7 @@ class Command(BaseCommand):
         User = get_user_model()
         credentials = []
         with transaction.atomic():
-            for username, full_name, groups in DEMO_USERS:
-                first, _space, last = full_name.partition(" ")
+            for username, first, last, groups in DEMO_USERS:
                 user, _created = User.objects.get_or_create(username=username)
                 user.first_name, user.last_name = first, last
                 user.email = f"{username}@example.org"
