@@ -10,6 +10,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import translation
 from django.utils.html import format_html
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
@@ -117,7 +118,7 @@ def latest_number(page_id: int) -> int:
 @admin.register(Page)
 class PageAdmin(TabbedTranslationAdmin):
     form = PageForm
-    list_display = ("title", "path", "owner", "live_languages", "updated_at")
+    list_display = ("listed_title", "path", "owner", "live_languages", "updated_at")
     list_filter = (LiveFilter, "is_sample_content", ("owner", OwnerFilter))
     search_fields = trigrams.columns()  # indexed for this search on PostgreSQL
     # Pages are counted once (those matching), not a second time for "N total".
@@ -151,6 +152,19 @@ class PageAdmin(TabbedTranslationAdmin):
     def get_queryset(self, request):
         live = Prefetch("snapshots", queryset=LiveSnapshot.objects.only("page_id", "language"))
         return super().get_queryset(request).select_related("owner").prefetch_related(live)
+
+    @admin.display(description=_("title"), ordering="path")
+    def listed_title(self, page):
+        """The title in the admin's language; where it has none yet, the source language's, marked."""
+        title, language = page.title_in_use()
+        if language == translation.get_language():
+            return title or page.slug
+        return format_html(
+            '<span lang="{}">{}</span> <span class="untranslated">({})</span>',
+            language,
+            title or page.slug,
+            languages.local_name(language),
+        )
 
     def action_checkbox(self, page):
         """Django's own checkbox, written directly: rendering its widget's template for

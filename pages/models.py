@@ -12,6 +12,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, Prohibi
 from django.db import models
 from django.db.models import Max
 from django.db.models.functions import Length
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from pages import languages
@@ -106,7 +107,7 @@ class Page(models.Model):
         ordering = ["path"]
 
     def __str__(self):
-        return self.title or self.slug
+        return self.title or getattr(self, f"title_{languages.source()}", "") or self.slug
 
     def save(self, *args, **kwargs):
         require_revision()
@@ -129,6 +130,12 @@ class Page(models.Model):
             return len(new_path)
         longest = Page.objects.filter(path__startswith=f"{old_path}/").aggregate(longest=Max(Length("path")))
         return len(new_path) + max(0, (longest["longest"] or 0) - len(old_path))
+
+    def title_in_use(self) -> tuple[str, str]:
+        """The title in the active language, else the source language's; with its language."""
+        active = translation.get_language()
+        own = getattr(self, f"title_{active}", "") if languages.is_known(active) else ""
+        return (own, active) if own else (getattr(self, f"title_{languages.source()}", ""), languages.source())
 
     def ancestors(self) -> list["Page"]:
         """Parents from the top of the tree down, not including this page."""

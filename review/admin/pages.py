@@ -76,7 +76,7 @@ class ReviewDueFilter(admin.SimpleListFilter):
 class WorkflowPageAdmin(WorkflowSteps, PageAdmin):
     change_form_template = "admin/review/page_change_form.html"
     change_list_template = "admin/review/page_change_list.html"
-    list_display = ("title", "path", "owner", "workflow_states", "review_due", "updated_at")
+    list_display = ("listed_title", "path", "owner", "workflow_states", "review_due", "updated_at")
     list_filter = (WorkflowFilter, ReviewDueFilter, *PageAdmin.list_filter)
 
     def get_queryset(self, request):

@@ -249,3 +249,14 @@ def test_an_address_with_no_page_id_in_it_answers_not_found(client):
     ):
         assert client.get(url).status_code == 404, url
     assert client.get(f"/admin/pages/page/{page.pk}/change/").status_code == 200
+
+
+def test_a_page_without_a_title_in_the_admins_language_shows_the_source_title_marked(client):
+    from django.utils import translation
+
+    page = PageFactory(slug="glucagonoma", title_en="Glucagonoma", title_cy="")
+    client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
+    html = client.get("/admin/pages/page/", HTTP_ACCEPT_LANGUAGE="cy").content.decode()
+    assert '<span lang="en">Glucagonoma</span> <span class="untranslated">(English)</span>' in html
+    with translation.override("cy"):
+        assert str(page) == "Glucagonoma"  # never its slug while any title exists
