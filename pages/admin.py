@@ -22,11 +22,23 @@ from pages.models import LiveSnapshot, Page, PageRevision, Publication, Redirect
 from pages.people import display_name, page_owner_ids
 
 
+def in_its_language(formfield, db_field):
+    """A field for one language's wording is marked with that language and its direction
+    (``lang``, ``dir``): typed and shown right to left in Arabic, announced as Welsh in Welsh."""
+    code = getattr(db_field, "language", None)  # modeltranslation's column for one language
+    if formfield is not None and code:
+        formfield.widget.attrs.update(lang=code, dir=languages.direction(code))
+    return formfield
+
+
 class SectionInline(TranslationStackedInline):
     model = Section
     extra = 0
     fields = ("position", "heading", "body")
     ordering = ("position", "pk")
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        return in_its_language(super().formfield_for_dbfield(db_field, request, **kwargs), db_field)
 
 
 class LiveFilter(admin.SimpleListFilter):
@@ -135,6 +147,10 @@ class PageAdmin(TabbedTranslationAdmin):
 
     class Media:
         css = {"all": ["css/admin.css"]}
+        js = ["js/editor-language.js"]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        return in_its_language(super().formfield_for_dbfield(db_field, request, **kwargs), db_field)
 
     def get_object(self, request, object_id, from_field=None):
         # The revision the form is based on is read before the page and its sections: a save

@@ -57,3 +57,22 @@ def test_welsh_edit_in_the_browser_changes_only_what_was_typed(page, live_server
     # The edit is in the working copy only: the public Welsh page is unchanged.
     assert "GAIRPRAWF" not in client.get(f"/cy/{GLUCAGONOMA}/").content.decode()
     assert "GAIRPRAWF" not in str(LiveSnapshot.objects.get(page=glucagonoma, language="cy").content)
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=connection.vendor == "postgresql")
+def test_arabic_is_typed_right_to_left_and_each_editor_knows_its_language(page, live_server, role_groups):
+    call_command("load_demo_content", stdout=io.StringIO())
+    UserFactory(username="eleri", roles=[roles.EDITOR])
+    glucagonoma = Page.objects.get(path=GLUCAGONOMA)
+    log_in(page, live_server, "eleri")
+    page.goto(f"{live_server.url}/admin/pages/page/{glucagonoma.pk}/change/")
+    assert page.eval_on_selector("#id_title_ar", "e => getComputedStyle(e).direction") == "rtl"
+    assert page.eval_on_selector("#id_title_en", "e => getComputedStyle(e).direction") == "ltr"
+    arabic = page.locator("#id_sections-1-body_ar ~ .ProseMirror")
+    welsh = page.locator("#id_sections-1-body_cy ~ .ProseMirror")
+    page.wait_for_function("document.querySelector('#id_sections-1-body_ar ~ .ProseMirror[dir]') !== null")
+    assert (arabic.get_attribute("lang"), arabic.get_attribute("dir")) == ("ar", "rtl")
+    assert (welsh.get_attribute("lang"), welsh.get_attribute("dir")) == ("cy", "ltr")
+    page.click('a[href="#tab_id_sections-1-body_ar"]')
+    assert arabic.evaluate("e => getComputedStyle(e).direction") == "rtl"
+    assert page.csp_violations == []

@@ -260,3 +260,15 @@ def test_a_page_without_a_title_in_the_admins_language_shows_the_source_title_ma
     assert '<span lang="en">Glucagonoma</span> <span class="untranslated">(English)</span>' in html
     with translation.override("cy"):
         assert str(page) == "Glucagonoma"  # never its slug while any title exists
+
+
+def test_each_languages_fields_are_marked_with_its_language_and_direction(client, editor):
+    page = PageFactory(slug="glucagonoma", title_en="Glucagonoma")
+    SectionFactory(page=page)
+    html = client.get(f"/admin/pages/page/{page.pk}/change/").content.decode()
+    for name in ("title_ar", "summary_ar", "sections-0-heading_ar", "sections-0-body_ar"):
+        tag = re.search(rf'<(?:input|textarea)[^>]*name="{name}"[^>]*>', html)[0]
+        assert 'lang="ar"' in tag and 'dir="rtl"' in tag, tag
+    tag = re.search(r'<input[^>]*name="title_cy"[^>]*>', html)[0]
+    assert 'lang="cy"' in tag and 'dir="ltr"' in tag
+    assert "js/editor-language" in html
