@@ -147,7 +147,7 @@ class PageAdmin(TabbedTranslationAdmin):
 
     class Media:
         css = {"all": ["css/admin.css"]}
-        js = ["js/editor-language.js"]
+        js = ["js/editor-language.js", "js/form-errors.js"]
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         return in_its_language(super().formfield_for_dbfield(db_field, request, **kwargs), db_field)

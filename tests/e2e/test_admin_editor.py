@@ -76,3 +76,29 @@ def test_arabic_is_typed_right_to_left_and_each_editor_knows_its_language(page, 
     page.click('a[href="#tab_id_sections-1-body_ar"]')
     assert arabic.evaluate("e => getComputedStyle(e).direction") == "rtl"
     assert page.csp_violations == []
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=connection.vendor == "postgresql")
+def test_an_error_in_the_welsh_tab_opens_that_tab_and_the_summary_leads_to_each_field(page, live_server, role_groups):
+    call_command("load_demo_content", stdout=io.StringIO())
+    UserFactory(username="eleri", roles=[roles.EDITOR])
+    glucagonoma = Page.objects.get(path=GLUCAGONOMA)
+    log_in(page, live_server, "eleri")
+    page.goto(f"{live_server.url}/admin/pages/page/{glucagonoma.pk}/change/")
+    page.click('a[href="#tab_id_title_cy"]')
+    page.eval_on_selector("#id_title_cy", "field => field.removeAttribute('maxlength')")  # as a script might
+    page.fill("#id_title_cy", "G" * 201)
+    page.click('a[href="#tab_id_title_en"]')  # back on the English tab, as an editor would leave it
+    page.click("input[name=_continue]")
+    page.wait_for_selector(".error-summary")
+
+    assert page.is_visible("#id_title_cy") and not page.is_visible("#id_title_en")  # the Welsh tab is open
+    tab = page.locator('a[href="#tab_id_title_cy"]')
+    assert "has-error" in tab.get_attribute("class") and "(has an error)" in tab.text_content()
+    assert page.evaluate("document.activeElement.id") == "error-summary-title"
+    page.click('.error-summary a[href="#id_change_comment"]')
+    assert page.evaluate("document.activeElement.id") == "id_change_comment"
+    page.click('.error-summary a[href="#id_title_cy"]')
+    assert page.evaluate("document.activeElement.id") == "id_title_cy"
+    assert page.csp_violations == []
+    assert not Page.objects.get(pk=glucagonoma.pk).title_cy.startswith("GGG")

@@ -272,3 +272,17 @@ def test_each_languages_fields_are_marked_with_its_language_and_direction(client
     tag = re.search(r'<input[^>]*name="title_cy"[^>]*>', html)[0]
     assert 'lang="cy"' in tag and 'dir="ltr"' in tag
     assert "js/editor-language" in html
+
+
+def test_a_form_with_errors_lists_each_one_at_the_top_with_a_link_to_its_field(client, editor):
+    from tests.admin_forms import change_form
+
+    page = PageFactory(slug="glucagonoma", title_en="Glucagonoma")
+    SectionFactory(page=page)
+    data = change_form(page, title_cy="G" * 201, change_comment="", **{"sections-0-heading_ar": "ع" * 201})
+    html = client.post(f"/admin/pages/page/{page.pk}/change/", data).content.decode()
+    summary = html[html.index('class="error-summary"') : html.index("</nav>", html.index('class="error-summary"'))]
+    links = re.findall(r'<a href="#(id_[\w-]+)">([^<]*)</a>', summary)
+    assert [target for target, _text in links] == ["id_title_cy", "id_change_comment", "id_sections-0-heading_ar"]
+    assert links[2][1].startswith("Section 1, ")
+    assert not Page.objects.get(pk=page.pk).title_cy  # nothing saved
