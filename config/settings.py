@@ -211,6 +211,8 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = env_list("LANGUAGES", "en,cy,ar")[0]
 LANGUAGES = languages.named(env_list("LANGUAGES", "en,cy,ar"))
 MODELTRANSLATION_DEFAULT_LANGUAGE = LANGUAGE_CODE
+# Dates written one way in each language (config/formats), on every screen and in every e-mail.
+FORMAT_MODULE_PATH = ["config.formats"]
 # Never show one language's text silently in place of another's.
 MODELTRANSLATION_ENABLE_FALLBACKS = False
 MODELTRANSLATION_FALLBACK_LANGUAGES = ()

@@ -43,7 +43,7 @@ def check_review_dates(
     if last_reviewed < written:
         raise WorkflowError(
             _("The review date cannot be before the wording it signs off was written (%(date)s).")
-            % {"date": date_format(written, "j M Y")}
+            % {"date": date_format(written)}
         )
     if next_review_due > latest_due:
         raise WorkflowError(
@@ -51,5 +51,5 @@ def check_review_dates(
                 "The next review can be due at most %(months)s months after this review (by %(date)s): "
                 "that is this page's review interval."
             )
-            % {"months": page.review_interval_months, "date": date_format(latest_due, "j M Y")}
+            % {"months": page.review_interval_months, "date": date_format(latest_due)}
         )

@@ -266,14 +266,10 @@ def review_badge(due: datetime.date):
     """The due date, marked when the review is overdue or comes within 60 days."""
     days = (due - timezone.localdate()).days
     if days < 0:
-        return format_html(
-            '<span class="review-badge overdue">{} · {}</span>', date_format(due, "j M Y"), _t("overdue")
-        )
+        return format_html('<span class="review-badge overdue">{} · {}</span>', date_format(due), _t("overdue"))
     if days <= max(reminders.lead_times(), default=60):
-        return format_html(
-            '<span class="review-badge due-soon">{} · {}</span>', date_format(due, "j M Y"), _t("due soon")
-        )
-    return date_format(due, "j M Y")
+        return format_html('<span class="review-badge due-soon">{} · {}</span>', date_format(due), _t("due soon"))
+    return date_format(due)
 
 
 admin.site.unregister(Page)

@@ -55,8 +55,8 @@ def test_english_page_shows_title_sections_and_review_dates(client, glucagonoma)
     assert "<h1>Glucagonoma</h1>" in html
     assert '<a href="#symptoms">Symptoms</a>' in html
     assert '<h2 id="symptoms">Symptoms</h2>' in html
-    assert 'Last reviewed: <time datetime="2025-03-11">11 Mar 2025</time>' in html
-    assert 'Next review due: <time datetime="2028-03-11">11 Mar 2028</time>' in html
+    assert 'Last reviewed: <time datetime="2025-03-11">11 March 2025</time>' in html
+    assert 'Next review due: <time datetime="2028-03-11">11 March 2028</time>' in html
     assert '<a href="/en/nets/">Neuroendocrine cancer</a>' in html
 
 
@@ -66,7 +66,7 @@ def test_welsh_page_is_in_welsh_with_welsh_dates(client, glucagonoma):
     assert "<h1>Glwcagonoma</h1>" in html
     assert "<p>Llawdriniaeth.</p>" in html
     assert "Surgery" not in html
-    assert 'Adolygwyd ddiwethaf: <time datetime="2025-03-11">11 Maw 2025</time>' in html
+    assert 'Adolygwyd ddiwethaf: <time datetime="2025-03-11">11 Mawrth 2025</time>' in html
     assert '<a href="/cy/nets/">Canser niwroendocrin</a>' in html
 
 

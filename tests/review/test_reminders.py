@@ -70,7 +70,7 @@ def test_reminders_go_at_each_lead_time_on_the_due_date_and_weekly_after(setting
             sent_on[(day - DUE).days] = message
         day += datetime.timedelta(days=1)
     assert sorted(sent_on) == [-60, -14, 0, 7, 14, 21]
-    assert "Review due 11 Mar 2027" in sent_on[-60].body
+    assert "Review due 11 March 2027" in sent_on[-60].body
     assert "overdue by 14 days" in sent_on[14].body
     assert sent_on[0].to == [owner.email]
     assert f"/admin/pages/page/{Page.objects.get().pk}/change/" in sent_on[0].body
@@ -294,11 +294,11 @@ def test_page_list_badges_and_filter_and_the_overdue_flag_on_the_form(client):
         overdue_only = client.get("/admin/pages/page/?review=overdue").content.decode()
         within_30 = client.get("/admin/pages/page/?review=30").content.decode()
         form = client.get(f"/admin/pages/page/{late.pk}/change/").content.decode()
-    assert '<span class="review-badge overdue">1 Nov 2026 · overdue</span>' in listing
-    assert '<span class="review-badge due-soon">10 Dec 2026 · due soon</span>' in listing
+    assert '<span class="review-badge overdue">1 November 2026 · overdue</span>' in listing
+    assert '<span class="review-badge due-soon">10 December 2026 · due soon</span>' in listing
     assert "Glucagonoma" in overdue_only and "Insulinoma" not in overdue_only and "Gastrinoma" not in overdue_only
     assert "Glucagonoma" in within_30 and "Insulinoma" in within_30 and "Gastrinoma" not in within_30
-    assert "Clinical review overdue: English (due 1 Nov 2026)" in form
+    assert "Clinical review overdue: English (due 1 November 2026)" in form
 
 
 def test_each_language_has_its_own_review_dates_and_the_page_shows_those_read(client):

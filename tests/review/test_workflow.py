@@ -50,7 +50,7 @@ def test_a_change_goes_from_draft_to_live_through_every_step(client, people, pag
     assert review.state == State.PUBLISHED
     html = public_text(client, "en")
     assert "Glucagonoma (pancreatic NET)" in html
-    assert '"2026-11-25">25 Nov 2026</time>' in html and '"2029-11-25">25 Nov 2029</time>' in html
+    assert '"2026-11-25">25 November 2026</time>' in html and '"2029-11-25">25 November 2029</time>' in html
 
     steps = list(
         Transition.objects.filter(page=page).order_by("at", "pk").values_list("action", "from_state", "to_state")
@@ -268,7 +268,7 @@ def test_reviewed_no_change_needed_renews_dates_only(client, people, page):
     assert (after.last_reviewed, after.next_review_due) == (TODAY, datetime.date(2029, 11, 25))
     assert after.signed_off_by == "Dr Rhys Evans"
     html = public_text(client, "en")
-    assert "unreviewed draft" not in html and '"2029-11-25">25 Nov 2029</time>' in html
+    assert "unreviewed draft" not in html and '"2029-11-25">25 November 2029</time>' in html
     logged = Transition.objects.get(action="reconfirm")
     assert (logged.user, logged.languages, logged.comment) == (people["reviewer"], ["en"], "Checked against NICE.")
 
@@ -645,3 +645,16 @@ def test_the_submit_panel_ticks_and_marks_the_languages_changed_since_live(clien
     boxes = dict(re.findall(r'<input type="checkbox" name="languages" value="(\w+)"([^>]*)>', html))
     assert "checked" in boxes["cy"] and "checked" not in boxes.get("en", "")
     assert "Cymraeg (changed since the live version)" in html and "English (changed" not in html
+
+
+def test_dates_are_written_one_way_on_every_screen_in_each_language(client, people, page, fixed_day):
+    publish_fixture(page, "en", last_reviewed=datetime.date(2026, 11, 1), next_review_due=datetime.date(2029, 11, 1))
+    edit(client, people["editor"], page, summary_en="Rare; revised.")
+    as_user(client, people["editor"])
+    listing = client.get("/admin/pages/page/").content.decode()
+    assert "25 November 2026, 10:00" in listing and "Nov. 25" not in listing  # the list's "updated"
+    assert "1 November 2029" in listing  # the review due
+    form = client.get(f"/admin/pages/page/{page.pk}/change/").content.decode()
+    assert "review due 1 November 2029" in form
+    welsh = client.get("/admin/pages/page/", HTTP_ACCEPT_LANGUAGE="cy").content.decode()
+    assert "25 Tachwedd 2026, 10:00" in welsh
