@@ -52,7 +52,7 @@ def my_queue(user: AbstractBaseUser) -> QuerySet:
 def language_states(page: Page) -> dict[str, str]:
     """Each language's state, for people: its open request's, else draft, withdrawn, live,
     or live with a newer draft. ``page`` comes with its open requests (``open_requests``),
-    its snapshots and their revisions, and ``latest_revision`` (the page list's query)."""
+    its snapshots and their revisions, and ``changed_since_live`` (the page list's query)."""
     requests = {r.language: r for r in page.open_requests}
     snapshots = {s.language: s for s in page.snapshots.all()}
     states = {}
@@ -64,24 +64,35 @@ def language_states(page: Page) -> dict[str, str]:
             states[code] = _("draft")
         elif snapshot.withdrawn_at:
             states[code] = _("withdrawn")
-        elif snapshot.revision and page.latest_revision and page.latest_revision > snapshot.revision.number:
+        elif code in page.changed_since_live:
             states[code] = _("live, with a newer draft")
         else:
             states[code] = _("live")
     return states
 
 
-def languages_changed_since_live(page_id: int, live_numbers: dict[str, int]) -> set[str]:
-    """The languages whose wording a revision changed after the one live in that language
-    (``live_numbers``: the live revision's number in each), or its place or sections; and every
-    language not live."""
-    revisions = PageRevision.objects.filter(page_id=page_id).values_list("number", "languages", "structure_changed")
-    changes = list(revisions)
+def languages_changed_since_live(live_numbers: dict[int, dict[str, int]]) -> dict[int, set[str]]:
+    """For each page (its id, and the number of the revision live in each language): the
+    languages whose wording a later revision changed, or all of them when one changed its place
+    or sections; and every language not live. One query, for the revisions after the oldest
+    live one of each page."""
+    newer = Q(pk__in=[])
+    for page_id, numbers in live_numbers.items():
+        newer |= Q(page_id=page_id, number__gt=min(numbers.values(), default=0))
+    changes: dict[int, list] = {page_id: [] for page_id in live_numbers}
+    if live_numbers:
+        for page_id, number, changed, structure in PageRevision.objects.filter(newer).values_list(
+            "page_id", "number", "languages", "structure_changed"
+        ):
+            changes[page_id].append((number, changed, structure))
     return {
-        code
-        for code in site_languages.codes()
-        if code not in live_numbers
-        or any(number > live_numbers[code] and (structure or code in changed) for number, changed, structure in changes)
+        page_id: {
+            code
+            for code in site_languages.codes()
+            if code not in numbers
+            or any(n > numbers[code] and (structure or code in changed) for n, changed, structure in changes[page_id])
+        }
+        for page_id, numbers in live_numbers.items()
     }
 
 

@@ -9,6 +9,7 @@ Every view checks permission on the server; buttons are only a convenience.
 import datetime
 
 from django.contrib import admin
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.db.models import OuterRef, Prefetch, Subquery
 from django.http import Http404
@@ -73,11 +74,28 @@ class ReviewDueFilter(admin.SimpleListFilter):
         return queryset
 
 
+class PageChangeList(ChangeList):
+    """The page list, each page of it knowing which languages changed since they were live."""
+
+    def get_results(self, request):
+        super().get_results(request)
+        live_numbers = {
+            page.pk: {s.language: s.revision.number for s in page.snapshots.all() if s.revision and not s.withdrawn_at}
+            for page in self.result_list
+        }
+        changed = selectors.languages_changed_since_live(live_numbers)
+        for page in self.result_list:
+            page.changed_since_live = changed[page.pk]
+
+
 class WorkflowPageAdmin(WorkflowSteps, PageAdmin):
     change_form_template = "admin/review/page_change_form.html"
     change_list_template = "admin/review/page_change_list.html"
     list_display = ("listed_title", "path", "owner", "workflow_states", "review_due", "updated_at")
     list_filter = (WorkflowFilter, ReviewDueFilter, *PageAdmin.list_filter)
+
+    def get_changelist(self, request, **kwargs):
+        return PageChangeList
 
     def get_queryset(self, request):
         snapshots = Prefetch(
@@ -244,7 +262,7 @@ class WorkflowPageAdmin(WorkflowSteps, PageAdmin):
         live_numbers = {
             row["code"]: row["live"].revision.number for row in rows if row["live"] and row["live"].revision
         }
-        changed = selectors.languages_changed_since_live(page.pk, live_numbers)
+        changed = selectors.languages_changed_since_live({page.pk: live_numbers})[page.pk]
         submit_form = SubmitForm(initial={"languages": [code for code, _name in submittable if code in changed]})
         submit_form.fields["languages"].choices = [
             (code, _t("%(language)s (changed since the live version)") % {"language": name}

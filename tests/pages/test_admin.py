@@ -14,8 +14,9 @@ from tests.factories import PageFactory, SectionFactory, UserFactory, publish_fi
 pytestmark = pytest.mark.django_db
 
 ADD_URL = "/admin/pages/page/add/"
-# Session, user, permissions, count, rows, live versions, open reviews and the filters: 10, however many pages.
-QUERIES = 10
+# Session, user, permissions, count, rows, live versions, open reviews, the revisions since live
+# and the filters: 11, however many pages.
+QUERIES = 11
 
 
 @pytest.fixture

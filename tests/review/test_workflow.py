@@ -658,3 +658,12 @@ def test_dates_are_written_one_way_on_every_screen_in_each_language(client, peop
     assert "review due 1 November 2029" in form
     welsh = client.get("/admin/pages/page/", HTTP_ACCEPT_LANGUAGE="cy").content.decode()
     assert "25 Tachwedd 2026, 10:00" in welsh
+
+
+def test_the_page_list_says_newer_draft_only_for_the_languages_that_changed(client, people, page):
+    publish_fixture(page, "en", "cy")
+    edit(client, people["editor"], page, summary_cy="Prin iawn.")  # Welsh only
+    html = as_user(client, people["editor"]).get("/admin/pages/page/").content.decode()
+    assert "cy: live, with a newer draft" in html
+    assert "en: live;" in html or "en: live<" in html
+    assert "en: live, with a newer draft" not in html
