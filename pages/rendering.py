@@ -54,7 +54,6 @@ def page_context(snapshot, language: str) -> dict:
         "is_fallback": snapshot.language != language,
         "content_language": snapshot.language,
         "source_language": languages.source(),
-        "requested_language_name": languages.local_name(language),
         "switcher": [
             {
                 "code": code,

@@ -94,7 +94,7 @@ def test_welsh_page_falls_back_to_english_with_notice(client):
     assert response.status_code == 200
     assert attribute(html, "html", "lang") == "cy"
     assert '<article class="page" lang="en" dir="ltr">' in html
-    assert "Nid yw'r dudalen hon ar gael yn Cymraeg eto. Fe'i dangosir yn Saesneg." in html
+    assert "Nid yw'r dudalen hon ar gael yn Gymraeg eto. Fe'i dangosir yn Saesneg." in html  # mutated, not “yn Cymraeg”
     assert '<link rel="canonical" href="http://127.0.0.1:8000/en/tests/">' in html
     assert '<link rel="alternate" hreflang="en" href="http://127.0.0.1:8000/en/tests/">' in html
     assert 'hreflang="cy"' not in html.split("</head>")[0]
