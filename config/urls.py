@@ -2,13 +2,14 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
-from pages.views import healthz, robots, sitemap_index, sitemap_section
+from pages.views import favicon, healthz, robots, sitemap_index, sitemap_section
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("sitemap.xml", sitemap_index, name="sitemap"),
     path("sitemap-<slug:section>-<int:page>.xml", sitemap_section, name="sitemap-section"),
     path("robots.txt", robots, name="robots"),
+    path("favicon.ico", favicon, name="favicon"),
     path(settings.ADMIN_URL, admin.site.urls),
     path("", include("pages.urls")),
 ]

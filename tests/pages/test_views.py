@@ -174,3 +174,10 @@ def test_a_page_live_only_in_a_language_that_is_neither_the_readers_nor_the_sour
     for language in ("ar", "en"):
         response = client.get(f"/{language}/welsh-only/")
         assert response.status_code == 404 and "Testun Cymraeg" not in response.content.decode()
+
+
+def test_every_page_has_the_sites_icon_and_favicon_ico_leads_to_it(client, glucagonoma):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301 and response["Location"].endswith("favicon.svg")
+    assert 'rel="icon"' in client.get("/cy/nets/glucagonoma/").content.decode()
+    assert 'rel="icon"' in client.get("/admin/login/").content.decode()
