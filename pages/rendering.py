@@ -45,6 +45,14 @@ def alternates(path: str, live_languages: list[str]) -> list[dict]:
     return links
 
 
+def switcher(urls: dict[str, str], current: str) -> list[dict]:
+    """The language switcher's links: each language by its own name, to ``urls[code]``."""
+    return [
+        {"code": code, "name": languages.local_name(code), "url": url, "is_current": code == current}
+        for code, url in urls.items()
+    ]
+
+
 def page_context(snapshot, language: str) -> dict:
     """What the page template needs to show ``snapshot`` to a reader of ``language``."""
     path = snapshot.path
@@ -54,15 +62,7 @@ def page_context(snapshot, language: str) -> dict:
         "is_fallback": snapshot.language != language,
         "content_language": snapshot.language,
         "source_language": languages.source(),
-        "switcher": [
-            {
-                "code": code,
-                "name": languages.local_name(code),
-                "url": page_url(path, code),
-                "is_current": code == language,
-            }
-            for code in snapshot.languages
-        ],
+        "switcher": switcher({code: page_url(path, code) for code in snapshot.languages}, language),
         "canonical": absolute(page_url(path, snapshot.language)),
         "alternates": alternates(path, snapshot.languages),
     }

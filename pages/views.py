@@ -55,7 +55,9 @@ def home(request, language):
         }
         for snapshot in snapshots.values()
     ]
-    return render(request, "pages/home.html", {"topics": topics, "alternates": _alternates()})
+    homes = {code: reverse("pages:home", kwargs={"language": code}) for code in languages.codes()}
+    context = {"topics": topics, "alternates": _alternates(), "switcher": rendering.switcher(homes, language)}
+    return render(request, "pages/home.html", context)
 
 
 @require_safe
@@ -83,6 +85,14 @@ def search_view(request, language):
         "too_slow": status == 503,
         "previous": _query_string(query, found.page - 1) if found.page > 1 else "",
         "next": _query_string(query, found.page + 1) if found.page < found.pages else "",
+        "switcher": rendering.switcher(
+            {
+                code: reverse("pages:search", kwargs={"language": code})
+                + (f"?{_query_string(query, 1)}" if query.strip() else "")
+                for code in languages.codes()
+            },
+            language,
+        ),
     }
     response = render(request, "pages/search.html", context, status=status)
     response["X-Robots-Tag"] = "noindex"

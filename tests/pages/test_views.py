@@ -181,3 +181,12 @@ def test_every_page_has_the_sites_icon_and_favicon_ico_leads_to_it(client, gluca
     assert response.status_code == 301 and response["Location"].endswith("favicon.svg")
     assert 'rel="icon"' in client.get("/cy/nets/glucagonoma/").content.decode()
     assert 'rel="icon"' in client.get("/admin/login/").content.decode()
+
+
+def test_the_home_and_search_pages_offer_every_language_too(client, glucagonoma):
+    home = client.get("/cy/").content.decode()
+    switcher = home[home.index('<nav class="languages"') : home.index("</nav>", home.index('<nav class="languages"'))]
+    assert 'href="/en/"' in switcher and 'href="/ar/"' in switcher and 'href="/cy/" lang="cy"' in switcher
+    assert 'aria-current="page">Cymraeg' in switcher
+    found = client.get("/cy/search/", {"q": "glwcagonoma"}).content.decode()
+    assert 'href="/en/search/?q=glwcagonoma"' in found and 'href="/ar/search/?q=glwcagonoma"' in found
