@@ -98,12 +98,17 @@ def store(snapshot) -> None:
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
+BLOCK_ENDS = re.compile(r"</(?:p|li|h[1-6]|blockquote|dt|dd|tr)>", re.IGNORECASE)
+
+
 def plain_text(content: dict) -> str:
     """The words of a snapshot's sections and glossary, one block a line (without control
     characters, which the search uses to mark what it found)."""
     blocks = []
     for section in content.get("sections", []):
-        blocks += [section["heading"], html.unescape(strip_tags(section["html"].replace("<", " <")))]
+        # Each paragraph, list item and heading of the body a block of its own.
+        body = BLOCK_ENDS.sub("\n", section["html"]).replace("<", " <")
+        blocks += [section["heading"], *html.unescape(strip_tags(body)).split("\n")]
     for term in content.get("terms", []):
         blocks += [term["term"], term["definition"]]
     text = "\n".join(" ".join(block.split()) for block in blocks if block.strip())

@@ -82,7 +82,9 @@ def _page_of(ranked: list, page: int) -> list:
 
 
 def _result(path: str, title: str, language: str, marked: str, excerpt_lang: str = "") -> Result:
-    excerpt = escape(marked).replace(START, "<mark>").replace(STOP, "</mark>")
+    # The text's blocks (a heading, a paragraph, a list item) each a line: kept apart when shown.
+    excerpt = escape(" · ".join(line.strip() for line in marked.split("\n") if line.strip()))
+    excerpt = excerpt.replace(START, "<mark>").replace(STOP, "</mark>")
     url = rendering.page_url(path, language)
     return Result(title=title, url=url, excerpt=mark_safe(excerpt), excerpt_lang=excerpt_lang)
 

@@ -238,3 +238,13 @@ def test_a_search_past_its_statement_timeout_is_stopped_with_a_clear_answer(clie
     with connection.cursor() as cursor:
         cursor.execute("SHOW statement_timeout")
         assert cursor.fetchone()[0] != "300ms"
+
+
+def test_excerpts_keep_headings_paragraphs_and_list_items_apart(client):
+    with edited():
+        page = PageFactory(slug="glucagonoma", title_en="Glucagonoma", summary_en="A rare tumour.")
+        SectionFactory(page=page, heading_en="Symptoms", body_en="<p>Symptoms come from the hormone.</p>"
+                       "<ul><li>a rash</li><li>weight loss</li></ul>")  # fmt: skip
+    publish_fixture(page, "en")
+    _titles, html = results(client, "en", "rash")
+    assert "Symptoms · Symptoms come from the hormone. · a <mark>rash</mark> · weight loss" in html
