@@ -59,13 +59,19 @@ def test_welsh_edit_in_the_browser_changes_only_what_was_typed(page, live_server
     assert "GAIRPRAWF" not in str(LiveSnapshot.objects.get(page=glucagonoma, language="cy").content)
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=connection.vendor == "postgresql")
-def test_arabic_is_typed_right_to_left_and_each_editor_knows_its_language(page, live_server, role_groups):
+def glucagonoma_form_for_an_editor(page, live_server) -> Page:
+    """The demo content, and its glucagonoma page's form open in the browser of an editor."""
     call_command("load_demo_content", stdout=io.StringIO())
     UserFactory(username="eleri", roles=[roles.EDITOR])
     glucagonoma = Page.objects.get(path=GLUCAGONOMA)
     log_in(page, live_server, "eleri")
     page.goto(f"{live_server.url}/admin/pages/page/{glucagonoma.pk}/change/")
+    return glucagonoma
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=connection.vendor == "postgresql")
+def test_arabic_is_typed_right_to_left_and_each_editor_knows_its_language(page, live_server, role_groups):
+    glucagonoma_form_for_an_editor(page, live_server)
     assert page.eval_on_selector("#id_title_ar", "e => getComputedStyle(e).direction") == "rtl"
     assert page.eval_on_selector("#id_title_en", "e => getComputedStyle(e).direction") == "ltr"
     arabic = page.locator("#id_sections-1-body_ar ~ .ProseMirror")
@@ -80,11 +86,7 @@ def test_arabic_is_typed_right_to_left_and_each_editor_knows_its_language(page, 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=connection.vendor == "postgresql")
 def test_an_error_in_the_welsh_tab_opens_that_tab_and_the_summary_leads_to_each_field(page, live_server, role_groups):
-    call_command("load_demo_content", stdout=io.StringIO())
-    UserFactory(username="eleri", roles=[roles.EDITOR])
-    glucagonoma = Page.objects.get(path=GLUCAGONOMA)
-    log_in(page, live_server, "eleri")
-    page.goto(f"{live_server.url}/admin/pages/page/{glucagonoma.pk}/change/")
+    glucagonoma = glucagonoma_form_for_an_editor(page, live_server)
     page.click('a[href="#tab_id_title_cy"]')
     page.eval_on_selector("#id_title_cy", "field => field.removeAttribute('maxlength')")  # as a script might
     page.fill("#id_title_cy", "G" * 201)
