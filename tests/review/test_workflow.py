@@ -667,3 +667,19 @@ def test_the_page_list_says_newer_draft_only_for_the_languages_that_changed(clie
     assert "cy: live, with a newer draft" in html
     assert "en: live;" in html or "en: live<" in html
     assert "en: live, with a newer draft" not in html
+
+
+def test_the_workflow_screens_have_the_admins_own_breadcrumbs(client, people, page):
+    services.submit(page=page, languages=["en"], user=people["editor"])
+    publish_fixture(PageFactory(slug="live", title_en="Live"), "en")
+    as_user(client, people["reviewer"])
+    for url in (
+        f"/admin/pages/page/{page.pk}/workflow/review/{open_request(page).pk}/",
+        f"/admin/pages/page/{page.pk}/history/",
+        "/admin/pages/page/reviews-due/",
+    ):
+        response = client.get(url)
+        html = response.content.decode()
+        assert response.status_code == 200, url
+        assert '<ol class="breadcrumbs">' in html and '<div class="breadcrumbs">' not in html, url
+        assert '<li aria-current="page">' in html, url
