@@ -169,7 +169,7 @@ class PageAdmin(TabbedTranslationAdmin):
         live = Prefetch("snapshots", queryset=LiveSnapshot.objects.only("page_id", "language"))
         return super().get_queryset(request).select_related("owner").prefetch_related(live)
 
-    @admin.display(description=_("title"), ordering="path")
+    @admin.display(description=_("title"), ordering="title")
     def listed_title(self, page):
         """The title in the admin's language; where it has none yet, the source language's, marked."""
         title, language = page.title_in_use()

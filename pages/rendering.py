@@ -25,7 +25,7 @@ from django.utils.html import strip_tags
 from pages import languages
 from pages.templatetags import public_pages
 
-TEMPLATES = ("base.html", "pages/page.html")
+TEMPLATES = ("base.html", "pages/page.html", "pages/language_switcher.html")
 
 
 def absolute(path: str) -> str:

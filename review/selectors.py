@@ -10,7 +10,9 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Case, CharField, Count, Exists, Max, OuterRef, Q, QuerySet, Value, When
 from django.utils.translation import gettext as _
 
+from pages import history, publishing
 from pages import languages as site_languages
+from pages.errors import PublishingError
 from pages.models import LiveSnapshot, Page, PageRevision, Publication
 from pages.people import display_name
 from review.models import OPEN_STATES, ReviewRequest, State, Transition
@@ -94,6 +96,17 @@ def languages_changed_since_live(live_numbers: dict[int, dict[str, int]]) -> dic
         }
         for page_id, numbers in live_numbers.items()
     }
+
+
+def wording_changed_since_live(revision: PageRevision, language: str, live: LiveSnapshot | None) -> bool:
+    """Whether signing off ``revision`` in ``language`` would change what its readers see: the
+    submission's own comparison (a move or a new owner changes no wording)."""
+    if live is None:  # never live: changed once it has wording of its own
+        return bool(history.page_state(revision).page.get(f"title_{language}"))
+    try:
+        return publishing.freeze_for_sign_off(revision, language) != live.source
+    except PublishingError:  # the submission says why
+        return True
 
 
 def submission_refusal(revision: PageRevision, language: str, live: LiveSnapshot | None, open_requests) -> str | None:

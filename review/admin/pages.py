@@ -258,18 +258,15 @@ class WorkflowPageAdmin(WorkflowSteps, PageAdmin):
             )
             is None
         ]
-        # Ticked and marked: the languages changed since they were live, and those never live.
-        live_numbers = {
-            row["code"]: row["live"].revision.number for row in rows if row["live"] and row["live"].revision
+        # Ticked and marked: the languages whose readers would see a change, and those never live.
+        live = {row["code"]: row["live"] for row in rows}
+        changed = {
+            code for code, _name in submittable if selectors.wording_changed_since_live(latest, code, live[code])
         }
-        changed = selectors.languages_changed_since_live({page.pk: live_numbers})[page.pk]
-        submit_form = SubmitForm(initial={"languages": [code for code, _name in submittable if code in changed]})
+        submit_form = SubmitForm(initial={"languages": sorted(changed)})
         submit_form.fields["languages"].choices = [
-            (code, _t("%(language)s (changed since the live version)") % {"language": name}
-             if code in live_numbers else _t("%(language)s (not live yet)") % {"language": name})
-            if code in changed else (code, name)
-            for code, name in submittable
-        ]  # fmt: skip
+            (code, _submit_label(name, code in changed, live[code])) for code, name in submittable
+        ]
         return {
             "rows": rows,
             "latest": latest,
@@ -278,6 +275,14 @@ class WorkflowPageAdmin(WorkflowSteps, PageAdmin):
             "can_withdraw": user.has_perm("review.withdraw") and any(r["live"] for r in rows),
             "submit_form": submit_form,
         }
+
+
+def _submit_label(name: str, changed: bool, live) -> str:
+    if not changed:
+        return name
+    if live is None:
+        return _t("%(language)s (not live yet)") % {"language": name}
+    return _t("%(language)s (changed since the live version)") % {"language": name}
 
 
 def review_badge(due: datetime.date):

@@ -683,3 +683,12 @@ def test_the_workflow_screens_have_the_admins_own_breadcrumbs(client, people, pa
         assert response.status_code == 200, url
         assert '<ol class="breadcrumbs">' in html and '<div class="breadcrumbs">' not in html, url
         assert '<li aria-current="page">' in html, url
+
+
+def test_a_new_owner_alone_ticks_no_language_in_the_submit_panel(client, people, page):
+    publish_fixture(page, "en", "cy")
+    edit(client, people["editor"], page, owner=people["editor2"].pk)  # changes no wording
+    html = as_user(client, people["editor"]).get(f"/admin/pages/page/{page.pk}/change/").content.decode()
+    boxes = dict(re.findall(r'<input type="checkbox" name="languages" value="(\w+)"([^>]*)>', html))
+    assert [code for code, attributes in boxes.items() if "checked" in attributes] == []
+    assert "changed since the live version" not in html
