@@ -107,7 +107,7 @@ class Page(models.Model):
         ordering = ["path"]
 
     def __str__(self):
-        return self.title or getattr(self, f"title_{languages.source()}", "") or self.slug
+        return self.title_in_use()[0] or self.slug
 
     def save(self, *args, **kwargs):
         require_revision()

@@ -36,15 +36,25 @@ def reviewers_for(request: ReviewRequest, reviewers: QuerySet) -> QuerySet:
     return reviewers.exclude(pk__in=request.authors.values("pk"))
 
 
+def waiting_for(user: AbstractBaseUser) -> dict[str, Q]:
+    """The open requests waiting for ``user``, by what they may do with them: sign off what
+    they did not write, publish what is approved, change what was sent back to them."""
+    waiting = {}
+    if user.has_perm("review.sign_off"):
+        waiting["to_sign_off"] = Q(state=State.IN_REVIEW) & not_written_by(user)
+    if user.has_perm("review.publish"):
+        waiting["to_publish"] = Q(state=State.APPROVED)
+    if user.has_perm("review.submit_for_review"):
+        authored = ReviewRequest.authors.through.objects.filter(user=user).values("reviewrequest_id")
+        waiting["changes_requested"] = Q(state=State.CHANGES_REQUESTED) & (Q(submitted_by=user) | Q(pk__in=authored))
+    return waiting
+
+
 def my_queue(user: AbstractBaseUser) -> QuerySet:
     """The open requests waiting for ``user`` to act."""
     waiting = Q(pk__in=[])
-    if user.has_perm("review.sign_off"):
-        waiting |= Q(state=State.IN_REVIEW) & not_written_by(user)
-    if user.has_perm("review.publish"):
-        waiting |= Q(state=State.APPROVED)
-    if user.has_perm("review.submit_for_review"):
-        waiting |= Q(state=State.CHANGES_REQUESTED) & (Q(submitted_by=user) | Q(authors=user))
+    for kind in waiting_for(user).values():
+        waiting |= kind
     return ReviewRequest.objects.filter(waiting)
 
 
@@ -302,19 +312,10 @@ def inbox(user: AbstractBaseUser, today: datetime.date) -> Inbox:
     horizon. One query for each list they may act on, however large the site."""
     requests = ReviewRequest.objects.select_related("page", "revision", "submitted_by", "approved_by")
     lists: dict[str, list] = {}
-    if user.has_perm("review.sign_off"):
-        waiting = requests.filter(not_written_by(user), state=State.IN_REVIEW).order_by("submitted_at", "pk")
-        lists["to_sign_off"] = list(waiting[: INBOX_ROWS + 1])
-    if user.has_perm("review.publish"):
-        lists["to_publish"] = list(
-            requests.filter(state=State.APPROVED).order_by("approved_at", "pk")[: INBOX_ROWS + 1]
-        )
+    order = {"to_sign_off": "submitted_at", "to_publish": "approved_at", "changes_requested": "submitted_at"}
+    for kind, waiting in waiting_for(user).items():
+        lists[kind] = list(requests.filter(waiting).order_by(order[kind], "pk")[: INBOX_ROWS + 1])
     if user.has_perm("review.submit_for_review"):
-        theirs = Q(submitted_by=user) | Q(
-            pk__in=ReviewRequest.authors.through.objects.filter(user=user).values("reviewrequest_id")
-        )
-        sent_back = requests.filter(theirs, state=State.CHANGES_REQUESTED).order_by("submitted_at", "pk")
-        lists["changes_requested"] = list(sent_back[: INBOX_ROWS + 1])
         newer = PageRevision.objects.filter(page=OuterRef("page"), number__gt=OuterRef("number"))
         submitted = ReviewRequest.objects.filter(revision=OuterRef("pk"))
         drafts = (
