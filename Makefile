@@ -5,14 +5,15 @@ VENV := .venv
 BIN := $(VENV)/bin
 export DEBUG ?= true
 
-.PHONY: run test bench bench-scale audit screenshots lint format clean
+.PHONY: run test bench bench-scale audit screenshots messages lint format clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt tests/e2e/package-lock.json
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed; none was found (set PYTHON=/path/to/python3.12)." >&2; exit 1; }
 	@echo "Creating $(VENV) with $(PYTHON)"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
-	@# axe-core, which the browser tests inject into pages (without npm they are skipped, as without Chromium).
+	@# axe-core, which the browser tests inject into pages, and the Nu HTML checker (vnu-jar); without npm
+	@# those checks are skipped, as without Chromium.
 	@if command -v npm >/dev/null; then npm ci --prefix tests/e2e --no-audit --no-fund --silent; \
 	else echo "npm not found: the accessibility checks will be skipped" >&2; fi
 	@touch $@
@@ -45,6 +46,10 @@ audit: $(BIN)/.installed  ## check the pinned dependencies for known vulnerabili
 
 screenshots: $(BIN)/.installed  ## the README's screenshots, taken again in Chromium (apt install chromium)
 	SCREENSHOTS=docs/screenshots $(BIN)/pytest tests/e2e/test_screenshots.py -q -o addopts=""
+
+messages: $(BIN)/.installed  ## gather the project's messages into the Welsh and Arabic catalogues, then compile them (GNU gettext)
+	$(BIN)/python manage.py makemessages -l cy -l ar --ignore ".venv/*" --ignore "tests/*" --ignore "staticfiles/*" --ignore "node_modules/*"
+	$(BIN)/python manage.py compilemessages -l cy -l ar --ignore ".venv/*"
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .

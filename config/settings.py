@@ -11,6 +11,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
+from django_prose_editor.config import html_tags, process_link
+from js_asset import static_lazy
 
 from pages import languages
 
@@ -334,3 +336,13 @@ SECURE_CSP = {
 
 # The admin's language tabs need jQuery UI; it is served from our own static files.
 JQUERY_UI_URL = "vendor/jquery-ui/jquery-ui.min.js"
+
+# The section editor's own tools (pages/fields.py turns them on): a link dialog that finds pages
+# of this site and a glossary-term dialog (static/js/prose-tools.js, answered by pages.picker).
+# Both write links, so they allow what the Link extension does.
+DJANGO_PROSE_EDITOR_EXTENSIONS = [
+    {
+        "js": [static_lazy("js/prose-tools.js")],
+        "extensions": {"SiteLink": process_link, "GlossaryTerm": html_tags([])},
+    }
+]

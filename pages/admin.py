@@ -1,13 +1,18 @@
+import functools
+
 import reversion
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied
+from django.contrib.admin.utils import flatten_fieldsets
+from django.contrib.admin.views.main import SEARCH_VAR
+from django.contrib.auth import get_permission_codename, get_user_model
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
+from django.template.defaultfilters import linebreaksbr
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import translation
@@ -17,7 +22,8 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from modeltranslation.admin import TabbedTranslationAdmin, TranslationStackedInline
 
-from pages import diffs, history, languages, trigrams
+from pages import diffs, history, languages, richtext, search, trigrams
+from pages.fields import RichTextField
 from pages.models import LiveSnapshot, Page, PageRevision, Publication, Redirect, Section
 from pages.people import display_name, page_owner_ids
 
@@ -31,14 +37,81 @@ def in_its_language(formfield, db_field):
     return formfield
 
 
-class SectionInline(TranslationStackedInline):
+@functools.cache  # one function per column, so that the form leaves out the very one shown
+def shown_in_its_language(db_field, empty: str):
+    """What the read-only view shows for one language's wording: the value, marked with its
+    language and direction as the editable field is; rich text as a comparison reads it."""
+    code = db_field.language
+
+    @admin.display(description=db_field.verbose_name)
+    def value(obj):
+        text = getattr(obj, db_field.attname) or ""
+        if isinstance(db_field, RichTextField):
+            text = readable_body(text)
+        if not text:
+            return empty
+        return format_html('<div lang="{}" dir="{}">{}</div>', code, languages.direction(code), linebreaksbr(text))
+
+    value.__name__ = db_field.name  # its row's name (``field-title_ar``), which finds its help text too
+    return value
+
+
+def readable_body(html: str) -> str:
+    """A section's text as a reviewer reads it in a comparison: plain text, each link followed by where it leads."""
+    if not html:
+        return ""
+    paths = dict(Page.objects.filter(pk__in=richtext.page_references(html)).values_list("pk", "path"))
+    return richtext.readable(
+        html, label_for_page=lambda pk: f"/{paths[pk]}/" if pk in paths else _t("a deleted page (%s)") % pk
+    )
+
+
+class InItsLanguage:
+    """Each language's wording is marked with its language and direction (``lang``, ``dir``):
+    the editable fields, and the values of the read-only view (for someone who may only look)."""
+
+    def is_read_only(self, request, obj) -> bool:
+        return obj is not None and not self.has_change_permission(request, obj)
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        return in_its_language(super().formfield_for_dbfield(db_field, request, **kwargs), db_field)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if not self.is_read_only(request, obj):
+            return fieldsets
+        empty = self.get_empty_value_display()
+
+        def shown(name):
+            if isinstance(name, list | tuple):
+                return tuple(shown(each) for each in name)
+            try:
+                db_field = self.model._meta.get_field(name)
+            except FieldDoesNotExist:
+                return name
+            return shown_in_its_language(db_field, empty) if getattr(db_field, "language", None) else name
+
+        return [(title, options | {"fields": shown(options["fields"])}) for title, options in fieldsets]
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = super().get_readonly_fields(request, obj)
+        if not self.is_read_only(request, obj):
+            return readonly
+        # Left out of the form as read-only (modeltranslation's form leaves out only these).
+        shown = [name for name in flatten_fieldsets(self.get_fieldsets(request, obj)) if callable(name)]
+        return (*readonly, *shown)
+
+
+class SectionInline(InItsLanguage, TranslationStackedInline):
     model = Section
     extra = 0
     fields = ("position", "heading", "body")
     ordering = ("position", "pk")
 
-    def formfield_for_dbfield(self, db_field, request, **kwargs):
-        return in_its_language(super().formfield_for_dbfield(db_field, request, **kwargs), db_field)
+    def is_read_only(self, request, obj) -> bool:
+        # As Django shows it: read-only where the page, or its sections, may not be changed.
+        may_change_page = request.user.has_perm(f"pages.{get_permission_codename('change', Page._meta)}")
+        return obj is not None and not (may_change_page and self.has_change_permission(request, obj))
 
 
 class LiveFilter(admin.SimpleListFilter):
@@ -128,11 +201,11 @@ def latest_number(page_id: int) -> int:
 
 
 @admin.register(Page)
-class PageAdmin(TabbedTranslationAdmin):
+class PageAdmin(InItsLanguage, TabbedTranslationAdmin):
     form = PageForm
     list_display = ("listed_title", "path", "owner", "live_languages", "updated_at")
     list_filter = (LiveFilter, "is_sample_content", ("owner", OwnerFilter))
-    search_fields = trigrams.columns()  # indexed for this search on PostgreSQL
+    search_fields = trigrams.search_fields()  # indexed for this search on PostgreSQL; see get_search_results
     # Pages are counted once (those matching), not a second time for "N total".
     show_full_result_count = False
     readonly_fields = ("path",)
@@ -145,12 +218,64 @@ class PageAdmin(TabbedTranslationAdmin):
     inlines = [SectionInline]
     history_per_page = 50
 
+    # css/admin.css comes on every admin screen, from templates/admin/base_site.html.
     class Media:
-        css = {"all": ["css/admin.css"]}
-        js = ["js/editor-language.js", "js/form-errors.js"]
+        js = [
+            "js/editor-language.js",
+            "js/form-errors.js",
+            "js/language-switch.js",
+            "js/language-tabs.js",
+            "js/rich-text-access.js",
+            "js/autocomplete-labels.js",
+            "js/section-navigator.js",
+            "js/section-numbering.js",
+        ]
 
-    def formfield_for_dbfield(self, db_field, request, **kwargs):
-        return in_its_language(super().formfield_for_dbfield(db_field, request, **kwargs), db_field)
+    def render_change_form(self, request, context, *args, **kwargs):
+        # The language a section's heading is shown in (by the section list) where the admin's has none.
+        context["source_language"] = languages.source()
+        return super().render_change_form(request, context, *args, **kwargs)
+
+    def get_prepopulated_fields(self, request, obj=None):
+        # A new page's slug follows its source-language title as it is typed, until the editor
+        # types a slug of their own; an existing page's never does, since its address is public.
+        return {} if obj is not None else {"slug": (f"title_{languages.source()}",)}
+
+    def get_changeform_initial_data(self, request):
+        return {"owner": request.user.pk} | super().get_changeform_initial_data(request)
+
+    def get_search_results(self, request, queryset, search_term):
+        """Pages with each word in a title, summary, address or section, in any language; each
+        page once (so Django need not remove duplicates). Choosing a parent or related page
+        (autocomplete) finds pages by title and address alone, as does a search the sections'
+        text could not answer in time (see get_changelist_instance)."""
+        choosing = request.resolver_match is not None and request.resolver_match.url_name == "autocomplete"
+        in_text = not choosing and not getattr(request, "search_titles_only", False)
+        return trigrams.matching(queryset, search_term, in_text=in_text), False
+
+    def get_changelist_instance(self, request):
+        """The list, read within the search's own time limit when it searches (SEARCH_TIMEOUT_MS):
+        a word found on nearly every page would otherwise hold the database for seconds reading
+        every section. Past the limit, titles, summaries and addresses are searched, and the list
+        says so."""
+        if not request.GET.get(SEARCH_VAR, "").strip():
+            return super().get_changelist_instance(request)
+        try:
+            with search.time_limited(request.GET[SEARCH_VAR]):
+                changelist = super().get_changelist_instance(request)
+                changelist.result_list = list(changelist.result_list)
+                return changelist
+        except search.SearchTooSlow:
+            request.search_titles_only = True
+        self.message_user(
+            request,
+            _t(
+                "Searching the pages' text for this took too long, so only titles, summaries and addresses "
+                "were searched. Add a rarer word to search the text too."
+            ),
+            messages.WARNING,
+        )
+        return super().get_changelist_instance(request)
 
     def get_object(self, request, object_id, from_field=None):
         # The revision the form is based on is read before the page and its sections: a save

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from pages import languages, richtext
 from pages.history import STRUCTURE_FIELDS, PageState
@@ -47,16 +48,23 @@ Splitters = tuple[Callable[[str], list[str]], ...]  # coarsest first: lines, sen
 def word_diff(old: str, new: str) -> SafeString:
     """HTML showing ``new`` against ``old``: removed words in <del>, added in <ins>.
 
-    Long texts are compared line by line first and word by word only inside the
-    lines that changed, so the time grows with their length, not its square.
+    Each change also says what it is in words ("removed: … end of removal", out
+    of sight but read by a screen reader), since colour and a line through a full stop are
+    easy to miss. Long texts are compared line by line first and word by word only
+    inside the lines that changed, so the time grows with their length, not its square.
     """
     parts, removed, added = [], [], []
+    # Words, not brackets: a screen reader's default settings skip most punctuation.
+    words = {
+        "del": (pgettext("diff", "removed:"), pgettext("diff", "end of removal")),
+        "ins": (pgettext("diff", "added:"), pgettext("diff", "end of addition")),
+    }
 
     def close_change():
-        if removed:
-            parts.append(f"<del>{escape(''.join(removed))}</del>")
-        if added:
-            parts.append(f"<ins>{escape(''.join(added))}</ins>")
+        for tag, text in (("del", removed), ("ins", added)):
+            if text:
+                start, end = words[tag]
+                parts.append(f"<{tag}>{label(f'{start} ')}{escape(''.join(text))}{label(f' {end}')}</{tag}>")
         removed.clear()
         added.clear()
 
@@ -69,8 +77,13 @@ def word_diff(old: str, new: str) -> SafeString:
         else:
             (removed if kind == "delete" else added).append(text)
     close_change()
-    # Every part was escaped above; only <del>, <ins> and <br> are ours.
+    # Every part was escaped above; only <del>, <ins>, their labels and <br> are ours.
     return mark_safe("".join(parts).replace("\n", "<br>"))
+
+
+def label(words: str) -> str:
+    """Words for a screen reader inside a change: on the page, but out of sight."""
+    return f'<span class="diff-label">{escape(words)}</span>'
 
 
 def _changes(old: str, new: str, splitters: Splitters) -> Iterator[Change]:

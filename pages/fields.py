@@ -1,11 +1,15 @@
 """The model field for section bodies: the admin's rich-text editor, checked and sanitised."""
 
+from django.contrib.admin.widgets import AdminTextareaWidget
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.urls import reverse_lazy
 from django.utils.formats import number_format
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django_prose_editor.fields import ProseEditorField
+from django_prose_editor.widgets import AdminProseEditorWidget, ProseEditorWidget
+from js_asset import Media
 
 from pages import richtext
 
@@ -22,9 +26,47 @@ EDITOR_EXTENSIONS = {
     "OrderedList": True,
     "ListItem": True,
     "HardBreak": True,
-    "Link": {"enableTarget": False, "protocols": ["page", "term", "mailto", "tel"]},
+    # The editor's Link with a dialog that finds pages of this site (static/js/prose-tools.js).
+    # Not autolink: with it a link mark is inclusive, so that typing right after a link
+    # (a full stop after a glossary term) extends the link.
+    "SiteLink": {
+        "enableTarget": False,
+        "autolink": False,
+        "protocols": ["page", "term", "mailto", "tel"],
+        "pagesUrl": reverse_lazy("picker-pages"),
+        "stringsUrl": reverse_lazy("picker-strings"),
+    },
+    # A button that makes the selected words a glossary term: <a href="term:name" title="definition">.
+    "GlossaryTerm": {
+        "termsUrl": reverse_lazy("picker-terms"),
+        "stringsUrl": reverse_lazy("picker-strings"),
+        "label": _("Glossary term"),
+    },
     "HTML": True,
 }
+
+HELP_TEXT = _(
+    "Links: select the words, then press the link button (or Ctrl+K). Find the page by a few words of its "
+    "title, in any language, or by its address, and choose it: the link then follows the page wherever it "
+    "moves. For another site, type its full address. Glossary terms: select the word, press “Glossary "
+    "term”, then choose a term already used on the site or give a new one a short name, and write what it "
+    "means in the language of this field. Readers see the definition in the list of words used on the page."
+)
+
+
+class RichTextWidget(ProseEditorWidget):
+    """The editor, with the styles of its own dialogs (static/css/editor-tools.css), after the editor's."""
+
+    @property
+    def media(self):
+        return super().media + Media(css={"all": ["django_prose_editor/editor.css", "css/editor-tools.css"]})
+
+
+class AdminRichTextWidget(AdminProseEditorWidget):
+    @property
+    def media(self):
+        after = ["django_prose_editor/editor.css", "django_prose_editor/overrides.css", "css/editor-tools.css"]
+        return super().media + Media(css={"all": after})
 
 
 class RichTextField(ProseEditorField):
@@ -37,6 +79,19 @@ class RichTextField(ProseEditorField):
         kwargs.setdefault("config", {"extensions": EDITOR_EXTENSIONS})
         kwargs["sanitize"] = richtext.sanitise
         super().__init__(*args, **kwargs)
+
+    def formfield(self, **kwargs):
+        # The admin asks for its textarea; the editor keeps the admin's look, with its dialogs' styles.
+        widget = kwargs.get("widget")
+        in_admin = (
+            issubclass(widget, AdminTextareaWidget)
+            if isinstance(widget, type)
+            else isinstance(widget, AdminTextareaWidget)
+        )
+        kwargs["widget"] = AdminRichTextWidget if in_admin else RichTextWidget
+        if not self.help_text:  # on the form only: a help text on the model would be a migration
+            kwargs.setdefault("help_text", HELP_TEXT)
+        return super().formfield(**kwargs)
 
     def clean(self, value, model_instance):
         value = models.TextField.clean(self, value, model_instance) or ""

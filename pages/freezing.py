@@ -31,7 +31,7 @@ def freeze(state: PageState, language: str, *, fallback: dict | None = None) -> 
     if title is None:
         raise NotTranslated(
             _("The page has no title in %(language)s: translate it before publishing that language.")
-            % {"language": language}
+            % {"language": site_languages.local_name(language)}
         )
     empty = {"text": "", "lang": language}
     fallback_sections = {section.get("id"): section for section in (fallback or {}).get("sections", [])}
@@ -47,7 +47,11 @@ def freeze(state: PageState, language: str, *, fallback: dict | None = None) -> 
                     "The section “%(label)s” has no %(language)s text and no signed-off %(source)s text "
                     "to show instead: translate it, or publish %(source)s first."
                 )
-                % {"label": label, "language": language, "source": source}
+                % {
+                    "label": label,
+                    "language": site_languages.local_name(language),
+                    "source": site_languages.local_name(source),
+                }
             )
         if losses := richtext.inspect(body["text"]).losses:
             raise PublishingError(
@@ -68,10 +72,13 @@ def freeze_for_sign_off(page_revision: PageRevision, language: str) -> dict:
     """What ``language``'s readers would see of ``page_revision`` if it were signed off
     now: its own wording, and for untranslated parts the source language's live
     (signed-off) wording. Raises as :func:`freeze` does."""
-    state = history.page_state(page_revision)
+    return freeze_with_live_fallback(history.page_state(page_revision), page_revision.page_id, language)
+
+
+def freeze_with_live_fallback(state: PageState, page_id: int, language: str) -> dict:
+    """``state`` (of page ``page_id``) frozen in ``language``, its untranslated parts from
+    the source language's live wording."""
     if language == site_languages.source():
         return freeze(state, language)
-    live_source = (
-        LiveSnapshot.objects.live().filter(page_id=page_revision.page_id, language=site_languages.source()).first()
-    )
+    live_source = LiveSnapshot.objects.live().filter(page_id=page_id, language=site_languages.source()).first()
     return freeze(state, language, fallback=live_source.source if live_source else None)

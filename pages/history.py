@@ -156,6 +156,7 @@ def _number_page_revisions(sender, revision, versions, **kwargs) -> None:
             number=previous.number + 1 if previous else 1,
             languages=changed_languages(old, new),
             structure_changed=old is None or structure_changed(old, new),
+            every_language_changed=old is None or every_language_changed(old, new),
         )
 
 
@@ -185,6 +186,23 @@ def structure_changed(old: PageState, new: PageState) -> bool:
     """Whether the page moved, changed hands, or its sections were added, removed or reordered."""
     page_moved = any(old.page.get(name) != new.page.get(name) for name in STRUCTURE_FIELDS)
     return page_moved or [s["id"] for s in old.sections] != [s["id"] for s in new.sections]
+
+
+# What a revision changes for the readers of every language once it is published.
+READER_STRUCTURE_FIELDS = ("related", "is_sample_content")
+
+
+def every_language_changed(old: PageState, new: PageState) -> bool:
+    """Whether readers in every language would see a change: sections added, removed or
+    reordered, or the related pages or sample-content mark changed. (A move is public at
+    once through its own step; readers never see the owner.)"""
+    moved_sections = [s["id"] for s in old.sections] != [s["id"] for s in new.sections]
+    return moved_sections or any(
+        sorted(old.page.get(name) or []) != sorted(new.page.get(name) or [])
+        if name == "related"
+        else old.page.get(name) != new.page.get(name)
+        for name in READER_STRUCTURE_FIELDS
+    )
 
 
 def revert_page(*, page: Page, number: int, user: AbstractBaseUser, reason: str = "") -> PageRevision:

@@ -261,6 +261,8 @@ class LiveSnapshot(models.Model):
     )
     withdrawn_at = models.DateTimeField(_("withdrawn"), null=True, blank=True)
     withdrawal_reason = models.TextField(_("reason for withdrawal"), blank=True)
+    # The language the reason is written in: the source language's where none was given in this one.
+    withdrawal_reason_language = models.CharField(_("language of the reason"), max_length=10, blank=True)
     references = models.ManyToManyField(Page, blank=True, related_name="referencing_snapshots")
 
     objects = LiveSnapshotQuerySet.as_manager()
@@ -336,6 +338,13 @@ class PageRevision(models.Model):
     languages = models.JSONField(_("languages changed"), default=list)
     structure_changed = models.BooleanField(
         _("structure changed"), default=False, help_text=_("Address, place, owner, related pages or sections moved.")
+    )
+    # Of those, what readers of every language would see once it is published (not a move,
+    # which is public at once, nor a new owner, which readers never see).
+    every_language_changed = models.BooleanField(
+        _("changed for every language"),
+        default=False,
+        help_text=_("Sections added, removed or reordered, related pages or the sample-content mark changed."),
     )
 
     objects = PageRevisionQuerySet.as_manager()

@@ -6,17 +6,18 @@ off; everything else goes through here.
 """
 
 import datetime
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from pages import history, rendering, search
 from pages import languages as site_languages
-from pages import rendering, search
 from pages.errors import NotTranslated, PublishingError, UnknownLanguage
-from pages.freezing import freeze, freeze_for_sign_off
+from pages.freezing import freeze, freeze_for_sign_off, freeze_with_live_fallback
+from pages.history import PageState
 from pages.live_site import lock_live_site
 from pages.models import LiveSnapshot, Page, PageRevision, Publication
 from pages.snapshots import build, compose, rebuild_all_waiting, rebuild_dependents, refresh_moved_pages
@@ -84,26 +85,36 @@ def publish(
     return snapshot
 
 
-def withdraw(*, page: Page, reason: str) -> list[LiveSnapshot]:
+def withdraw(*, page: Page, reason: str, translations: Mapping[str, str] | None = None) -> list[LiveSnapshot]:
     """Take ``page`` off the public site in every language, keeping its snapshots
-    (and so its history) for the record: its address answers 410 Gone with
-    ``reason``, and links to it elsewhere become plain text."""
+    (and so its history) for the record: its address answers 410 Gone with the
+    reason, and links to it elsewhere become plain text. ``reason`` is in the source
+    language; ``translations`` give it in others, and a language without one shows
+    the source language's (its snapshot records which language that is)."""
     if not reason.strip():
         raise PublishingError(_("Say why the page is withdrawn; readers are told."))
+    given = {code: text.strip() for code, text in (translations or {}).items() if text and text.strip()}
+    for code in given:
+        site_languages.check(code)
+    given[site_languages.source()] = reason.strip()
     with transaction.atomic():
         lock_live_site()
         snapshots = list(LiveSnapshot.objects.live().select_for_update().filter(page=page))
         if not snapshots:
             raise PublishingError(_("“%(page)s” is not live.") % {"page": page})
-        LiveSnapshot.objects.filter(pk__in=[s.pk for s in snapshots]).update(
-            withdrawn_at=timezone.now(),
-            withdrawal_reason=reason.strip(),
-            html="",
-            html_key="",
-            text="",
-            search_document=None,
-            fallback_html={},
-        )
+        now = timezone.now()
+        for snapshot in snapshots:
+            language = snapshot.language if snapshot.language in given else site_languages.source()
+            LiveSnapshot.objects.filter(pk=snapshot.pk).update(
+                withdrawn_at=now,
+                withdrawal_reason=given[language],
+                withdrawal_reason_language=language,
+                html="",
+                html_key="",
+                text="",
+                search_document=None,
+                fallback_html={},
+            )
         _record_live_languages([page])
         rebuild_dependents([page], exclude={s.pk for s in snapshots})
     return snapshots
@@ -137,7 +148,10 @@ def render_again(snapshot_ids: Sequence[int]) -> int:
         lock_live_site()
         live = LiveSnapshot.objects.filter(pk__in=snapshot_ids).live().select_related("page")
         for snapshot in live:
-            if snapshot.needs_rebuild:  # composed again too, with the live site as it is
+            # Composed again too, with the live site as it is: when a page it shows changed, and a
+            # source-language version composed before it kept navigation for other languages' readers.
+            stale = snapshot.language == site_languages.source() and "navigation_for" not in snapshot.content
+            if snapshot.needs_rebuild or (stale and len(site_languages.codes()) > 1):
                 build(snapshot)
             else:
                 rendering.store(snapshot)
@@ -147,14 +161,18 @@ def render_again(snapshot_ids: Sequence[int]) -> int:
     return done
 
 
-def preview(page: Page, page_revision: PageRevision, language: str, *, next_review_due: datetime.date) -> LiveSnapshot:
-    """What ``page`` would be in ``language`` if its revision ``page_revision`` were signed off and
-    published today: an unsaved snapshot, rendered with the live site around it. Raises as freezing does."""
+def preview(
+    page: Page, page_revision: PageRevision | PageState, language: str, *, next_review_due: datetime.date
+) -> LiveSnapshot:
+    """What ``page`` would be in ``language`` if its revision ``page_revision`` (or a state of
+    it not saved yet, from the form) were signed off and published today: an unsaved snapshot,
+    rendered with the live site around it. Raises as freezing does."""
+    state = page_revision if isinstance(page_revision, PageState) else history.page_state(page_revision)
     snapshot = LiveSnapshot(
         page=page,
         language=language,
         path=page.path,
-        source=freeze_for_sign_off(page_revision, language),
+        source=freeze_with_live_fallback(state, page.pk, language),
         languages=[language],
         last_reviewed=timezone.localdate(),
         next_review_due=next_review_due,

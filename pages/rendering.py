@@ -2,7 +2,7 @@
 every request.
 
 A stored rendering carries the key of what it was rendered with (the page
-templates and their filters, the stylesheet's address, the site's address and
+templates and their filters, this module, the stylesheet's address, the site's address and
 languages, the translations, Django's version). A deploy that changes any of them changes the key, and until
 ``manage.py render_live_pages`` has run, pages are rendered on each request
 instead: never served stale, only slower.
@@ -11,8 +11,11 @@ instead: never served stale, only slower.
 import functools
 import hashlib
 import html
+import importlib
 import inspect
 import re
+import sys
+from pathlib import Path
 
 import django
 from django.conf import settings
@@ -56,9 +59,18 @@ def switcher(urls: dict[str, str], current: str) -> list[dict]:
 def page_context(snapshot, language: str) -> dict:
     """What the page template needs to show ``snapshot`` to a reader of ``language``."""
     path = snapshot.path
+    content = snapshot.content
+    # Shown in another language: the pages around it as they are live in the reader's.
+    navigation = content.get("navigation_for", {}).get(language, content)
+    sections, terms = glossary_links(content)
     return {
         "snapshot": snapshot,
-        "content": snapshot.content,
+        "content": content,
+        "sections": sections,
+        "terms": terms,
+        "breadcrumbs": navigation.get("breadcrumbs", []),
+        "children": navigation.get("children", []),
+        "related": navigation.get("related", []),
         "is_fallback": snapshot.language != language,
         "content_language": snapshot.language,
         "source_language": languages.source(),
@@ -66,6 +78,38 @@ def page_context(snapshot, language: str) -> dict:
         "canonical": absolute(page_url(path, snapshot.language)),
         "alternates": alternates(path, snapshot.languages),
     }
+
+
+# How pages.richtext renders a glossary term's link to its entry in the page's list of terms.
+TERM_LINK = re.compile(r'<a class="term" href="#([\w-]+)">')
+
+
+def glossary_links(content: dict) -> tuple[list[dict], list[dict]]:
+    """The sections, each glossary term's link in them described by the term's definition
+    (a screen reader says what it means where it is used), and the terms, each with the ids
+    of its definition and of its first use in the text, for a way back from the list.
+
+    The ids are the term's anchor with ``--definition`` and ``--in-text``: a term's anchor
+    is ``term-`` and its name (words joined by single hyphens), and a section's never starts
+    with ``term-``, so no other id on the page can be one of them."""
+    first_use: dict[str, str] = {}
+
+    def described(match: re.Match) -> str:
+        anchor = match.group(1)
+        attributes = f' aria-describedby="{anchor}--definition"'
+        if anchor not in first_use:
+            first_use[anchor] = f"{anchor}--in-text"
+            attributes += f' id="{first_use[anchor]}"'
+        return f"{match.group(0)[:-1]}{attributes}>"
+
+    sections = [
+        section | {"html": TERM_LINK.sub(described, section["html"])} for section in content.get("sections", [])
+    ]
+    terms = [
+        term | {"definition_id": f"{term['anchor']}--definition", "first_use": first_use.get(term["anchor"], "")}
+        for term in content.get("terms", [])
+    ]
+    return sections, terms
 
 
 def render(snapshot, language: str) -> str:
@@ -101,26 +145,36 @@ CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 BLOCK_ENDS = re.compile(r"</(?:p|li|h[1-6]|blockquote|dt|dd|tr)>", re.IGNORECASE)
 
 
-def plain_text(content: dict) -> str:
-    """The words of a snapshot's sections and glossary, one block a line (without control
-    characters, which the search uses to mark what it found)."""
+def text_lines(content: dict) -> list[tuple[str, str | None]]:
+    """The lines of :func:`plain_text`, each with the language it is in."""
     blocks = []
     for section in content.get("sections", []):
         # Each paragraph, list item and heading of the body a block of its own.
-        body = BLOCK_ENDS.sub("\n", section["html"]).replace("<", " <")
-        blocks += [section["heading"], *html.unescape(strip_tags(body)).split("\n")]
+        # A line break typed inside a paragraph is a space in it, not a block.
+        body = BLOCK_ENDS.sub("\n", section["html"].replace("\n", " ")).replace("<", " <")
+        blocks.append((section["heading"], section.get("heading_lang")))
+        blocks += [(line, section.get("lang")) for line in html.unescape(strip_tags(body)).split("\n")]
     for term in content.get("terms", []):
-        blocks += [term["term"], term["definition"]]
-    text = "\n".join(" ".join(block.split()) for block in blocks if block.strip())
-    return CONTROL_CHARACTERS.sub("", text)
+        blocks += [(term["term"], term.get("lang")), (term["definition"], term.get("lang"))]
+    return [(CONTROL_CHARACTERS.sub("", " ".join(block.split())), lang) for block, lang in blocks if block.strip()]
+
+
+def plain_text(content: dict) -> str:
+    """The words of a snapshot's sections and glossary, one block a line (without control
+    characters, which the search uses to mark what it found)."""
+    return "\n".join(line for line, _lang in text_lines(content))
 
 
 @functools.cache
 def key() -> str:
     """What a stored rendering depends on besides the snapshot itself, as a digest."""
     parts = [get_template(name).template.source for name in TEMPLATES]
-    parts += [inspect.getsource(code) for code in (public_pages, languages, plain_text, store)]
+    parts += [inspect.getsource(code) for code in (public_pages, languages, sys.modules[__name__])]
     parts += [django.get_version(), static("css/site.css"), settings.SITE_URL, repr(settings.LANGUAGES)]
+    # How each language writes dates (FORMAT_MODULE_PATH): a change to one is a change to every page.
+    for module in settings.FORMAT_MODULE_PATH:
+        directory = Path(importlib.import_module(module).__file__).parent
+        parts += [path.read_bytes().hex() for path in sorted(directory.glob("*/formats.py"))]
     for directory in settings.LOCALE_PATHS:
         parts += [path.read_bytes().hex() for path in sorted(directory.glob("*/LC_MESSAGES/*.mo"))]
     return hashlib.sha256("\n".join(map(str, parts)).encode()).hexdigest()[:32]

@@ -92,6 +92,12 @@ SCHEME = re.compile(r"^\s*([a-zA-Z][a-zA-Z0-9+.-]*):")
 # The editor wraps every list item's text in a paragraph; storing one form only
 # keeps an unchanged list from showing up as changed in the page's history.
 LONE_PARAGRAPH_ITEM = re.compile(r"<li><p>((?:(?!</?p>|</?li>).)*)</p></li>", re.S)
+# A paragraph, heading, item or list with nothing to read in it (Enter pressed twice, a
+# line of spaces): readers would meet a gap, a screen reader an empty item. Lone line
+# breaks and spaces inside the inline marks count as nothing too.
+EMPTY_BLOCK = re.compile(
+    r"<(p|h3|h4|li|ul|ol)(?:\s[^>]*)?>(?:\s|\xa0|&nbsp;|<br>|<(strong|em|s|sub|sup|span)(?:\s[^>]*)?>(?:\s|\xa0|&nbsp;|<br>)*</\2>)*</\1>"
+)
 
 
 def kept_value(tag: str, name: str, value: str) -> str | None:
@@ -481,7 +487,11 @@ def _clean(html: str) -> str:
         link_rel=None,
         strip_comments=True,
     )
-    return _unwrap_bare_spans(clean)
+    clean = _unwrap_bare_spans(clean)
+    # Removing an empty item can empty its list: until nothing empty is left.
+    while (emptied := EMPTY_BLOCK.sub("", clean)) != clean:
+        clean = emptied
+    return clean
 
 
 @dataclass

@@ -11,13 +11,14 @@ development) every word must appear, and pages rank by where: title first, then
 summary, then text.
 """
 
+import contextlib
 import re
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVector
 from django.db import OperationalError, connection, transaction
-from django.db.models import F, Value
+from django.db.models import Case, F, JSONField, Value, When
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -34,8 +35,9 @@ START, STOP = "\x02", "\x03"
 class Result:
     title: str
     url: str
-    excerpt: SafeString
-    excerpt_lang: str  # the language of the summary, when the excerpt is an untranslated one
+    excerpt: SafeString  # a piece of it in another language than the rest says which
+    excerpt_lang: str = ""  # the language of the whole excerpt, when it is not the reader's
+    title_lang: str = ""  # the title's language, when it is not the reader's
 
 
 @dataclass
@@ -66,11 +68,22 @@ def find(query: str, language: str, page: int = 1) -> Found:
     live = LiveSnapshot.objects.live().filter(language=language)
     if connection.vendor != "postgresql":
         return _anywhere(live, query, language, page)
+    with time_limited(query):
+        return _postgresql(live, query, language, page)
+
+
+@contextlib.contextmanager
+def time_limited(query: str):
+    """A transaction whose statements the database stops after ``SEARCH_TIMEOUT_MS`` (on
+    PostgreSQL): then SearchTooSlow. Every search, the public's and the admin's, runs in one."""
+    if connection.vendor != "postgresql":
+        yield
+        return
     try:
         with transaction.atomic():
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL statement_timeout = %s", [int(settings.SEARCH_TIMEOUT_MS)])
-            return _postgresql(live, query, language, page)
+            yield
     except OperationalError as error:
         if getattr(error.__cause__, "sqlstate", None) == "57014":  # query_canceled
             raise SearchTooSlow(query) from error
@@ -81,12 +94,52 @@ def _page_of(ranked: list, page: int) -> list:
     return ranked[(page - 1) * PER_PAGE : page * PER_PAGE]
 
 
-def _result(path: str, title: str, language: str, marked: str, excerpt_lang: str = "") -> Result:
+FRAGMENTS = " … "  # between the pieces of text an excerpt is made of
+
+
+def _result(
+    path: str, title: str, language: str, marked: str, *, excerpt_lang: str = "", title_lang: str = "", lines=()
+) -> Result:
+    """A result for readers of ``language``: ``marked`` (its finds between START and STOP) as
+    its excerpt; ``lines`` are the page's text with the language of each, for a page partly
+    in another language (see :func:`_mixed_content`), to say which each piece is in."""
     # The text's blocks (a heading, a paragraph, a list item) each a line: kept apart when shown.
-    excerpt = escape(" · ".join(line.strip() for line in marked.split("\n") if line.strip()))
-    excerpt = excerpt.replace(START, "<mark>").replace(STOP, "</mark>")
+    pieces = [
+        [(fragment, _language_of(fragment, lines) or language) for fragment in line.strip().split(FRAGMENTS)]
+        for line in marked.split("\n")
+        if line.strip()
+    ]
+    shown_in = {lang for line in pieces for _fragment, lang in line}
+    if not excerpt_lang and len(shown_in) == 1:
+        excerpt_lang = shown_in.pop()
+    excerpt_lang = excerpt_lang if excerpt_lang != language else ""
+
+    def html(fragment: str, lang: str) -> str:
+        text = escape(fragment).replace(START, "<mark>").replace(STOP, "</mark>")
+        if lang == (excerpt_lang or language):
+            return text
+        return f'<span lang="{lang}" dir="{languages.direction(lang)}">{text}</span>'
+
+    excerpt = " · ".join(FRAGMENTS.join(html(*piece) for piece in line) for line in pieces)
     url = rendering.page_url(path, language)
-    return Result(title=title, url=url, excerpt=mark_safe(excerpt), excerpt_lang=excerpt_lang)
+    title_lang = title_lang if title_lang != language else ""
+    return Result(title=title, url=url, excerpt=mark_safe(excerpt), excerpt_lang=excerpt_lang, title_lang=title_lang)
+
+
+def _language_of(fragment: str, lines) -> str | None:
+    """The language of the line of ``lines`` (text, language) that ``fragment`` of an excerpt was cut from."""
+    words = " ".join(fragment.replace(START, "").replace(STOP, "").strip("…").split())
+    return next((lang for line, lang in lines if words and words in line), None)
+
+
+def _mixed_content() -> Case:
+    """A page's content if it is partly in another language than its own (whose excerpts
+    may be so too); nothing for the others, most of them, so as not to read it."""
+    return Case(When(content__has_untranslated_parts=True, then=F("content")), default=None, output_field=JSONField())
+
+
+def _lines(content: dict | None):
+    return rendering.text_lines(content) if content else ()
 
 
 def _summary(summary: str) -> str:
@@ -150,15 +203,17 @@ def _postgresql(live, query: str, language: str, page: int) -> Found:
     found = {
         pk: row
         for pk, *row in LiveSnapshot.objects.filter(pk__in=shown)
-        .annotate(excerpt=excerpt)
-        .values_list("pk", "path", "title", "excerpt", "summary", "content__summary_lang")
+        .annotate(excerpt=excerpt, mixed=_mixed_content())
+        .values_list(
+            "pk", "path", "title", "excerpt", "summary", "content__summary_lang", "content__title_lang", "mixed"
+        )
     }
     # A page found by its title alone has no match in its text to show: its summary instead.
     results = [
-        _result(path, title, language, marked)
+        _result(path, title, language, marked, title_lang=title_lang, lines=_lines(mixed))
         if START in marked
-        else _result(path, title, language, _summary(summary), summary_lang if summary_lang != language else "")
-        for path, title, marked, summary, summary_lang in (found[pk] for pk in shown if pk in found)
+        else _result(path, title, language, _summary(summary), excerpt_lang=summary_lang, title_lang=title_lang)
+        for path, title, marked, summary, summary_lang, title_lang, mixed in (found[pk] for pk in shown if pk in found)
     ]
     return Found(results=results, total=len(ranked), more=more, page=page)
 
@@ -166,20 +221,26 @@ def _postgresql(live, query: str, language: str, page: int) -> Found:
 def _anywhere(live, query: str, language: str, page: int) -> Found:
     words = [word.casefold() for word in re.findall(r"\w+", query)]
     scored = []
-    rows = live.values_list("path", "title", "summary", "text", "content__summary_lang")
-    for path, title, summary, text, summary_lang in rows:
+    rows = live.annotate(mixed=_mixed_content()).values_list(
+        "path", "title", "summary", "text", "content__summary_lang", "content__title_lang", "mixed"
+    )
+    for path, title, summary, text, summary_lang, title_lang, mixed in rows:
         fields = [field.casefold() for field in (title, summary, text)]
         if not all(any(word in field for field in fields) for word in words):
             continue
         score = sum(
             weight * field.count(word) for word in words for weight, field in zip((9, 3, 1), fields, strict=True)
         )
-        shown_lang = summary_lang if not text and summary_lang != language else ""
-        scored.append((-score, title, path, _excerpt(text or _summary(summary), words), shown_lang))
-    scored.sort()
+        shown = {"excerpt_lang": summary_lang} if not text else {"lines": _lines(mixed)}
+        scored.append(
+            (-score, title, path, _excerpt(text or _summary(summary), words), shown | {"title_lang": title_lang})
+        )
+    scored.sort(key=lambda result: result[:3])
     limit = settings.SEARCH_CANDIDATES
     more, scored = len(scored) > limit, scored[:limit]
-    shown = [_result(path, title, language, *rest) for _score, title, path, *rest in _page_of(scored, page)]
+    shown = [
+        _result(path, title, language, marked, **rest) for _score, title, path, marked, rest in _page_of(scored, page)
+    ]
     return Found(results=shown, total=len(scored), more=more, page=page)
 
 

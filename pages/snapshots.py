@@ -235,7 +235,20 @@ def compose(snapshot: LiveSnapshot) -> set[int]:
     children = list(page.children.order_by("position", "path").values_list("pk", flat=True))
     linked = set().union(*(richtext.page_references(s["body"]["text"]) for s in source["sections"]))
     referenced = {p.pk for p in ancestors} | set(children) | set(source["related"]) | linked
-    live = _live_titles(referenced, language)
+    # The source language's version stands in for the languages a page is not live in: its
+    # breadcrumbs and lists of pages are in each reader's language too, where they are live in it.
+    readers = (
+        [code for code in site_languages.codes() if code != language] if language == site_languages.source() else []
+    )
+    live_for = _live_titles(referenced, [language, *readers])
+    live = live_for[language]
+
+    def navigation(live: dict[int, dict]) -> dict[str, list[dict]]:
+        return {
+            "breadcrumbs": [live[p.pk] for p in ancestors if p.pk in live],
+            "children": [live[pk] for pk in children if pk in live],
+            "related": [live[pk] for pk in source["related"] if pk in live],
+        }
 
     def url_for_page(page_id: int) -> str | None:
         return live[page_id]["url"] if page_id in live else None
@@ -275,37 +288,39 @@ def compose(snapshot: LiveSnapshot) -> set[int]:
         "summary_lang": source["summary"]["lang"],
         "sections": sections,
         "terms": list(terms.values()),
-        "breadcrumbs": [live[p.pk] for p in ancestors if p.pk in live],
-        "children": [live[pk] for pk in children if pk in live],
-        "related": [live[pk] for pk in source["related"] if pk in live],
+        **navigation(live),
         "has_untranslated_parts": languages_used != {language},
         "is_sample_content": source.get("is_sample_content", False),
     }
+    if readers:
+        snapshot.content["navigation_for"] = {code: navigation(live_for[code]) for code in readers}
     return referenced
 
 
-def _live_titles(page_ids: set[int], language: str) -> dict[int, dict]:
-    """For each page with a live version: its title in ``language`` (or the
-    source language's) and its public address in ``language``."""
+def _live_titles(page_ids: set[int], readers: list[str]) -> dict[str, dict[int, dict]]:
+    """For each language of ``readers``, for each page with a live version: its title in
+    that language (or the source language's) and its public address in it."""
     rows = LiveSnapshot.objects.live().filter(page_id__in=page_ids).values_list("page_id", "language", "title", "path")
     titles: dict[int, dict[str, str]] = {}
     paths: dict[int, str] = {}
     for page_id, lang, title, path in rows:
         titles.setdefault(page_id, {})[lang] = title
         paths[page_id] = path
-    live = {}
-    for page_id, by_language in titles.items():
-        lang = language if language in by_language else site_languages.source()
-        lang = lang if lang in by_language else next(iter(by_language))
-        # The reader's language works when the page is live in it or in the source
-        # language (the fallback); otherwise link the language it is live in.
-        url_language = language if lang in (language, site_languages.source()) else lang
-        live[page_id] = {
-            "title": by_language[lang],
-            "lang": lang,
-            "url": reverse("pages:page", kwargs={"language": url_language, "path": paths[page_id]}),
-        }
-    return live
+    live_for = {}
+    for language in readers:
+        live = live_for[language] = {}
+        for page_id, by_language in titles.items():
+            lang = language if language in by_language else site_languages.source()
+            lang = lang if lang in by_language else next(iter(by_language))
+            # The reader's language works when the page is live in it or in the source
+            # language (the fallback); otherwise link the language it is live in.
+            url_language = language if lang in (language, site_languages.source()) else lang
+            live[page_id] = {
+                "title": by_language[lang],
+                "lang": lang,
+                "url": reverse("pages:page", kwargs={"language": url_language, "path": paths[page_id]}),
+            }
+    return live_for
 
 
 def _unique(anchor: str, taken: set[str]) -> str:

@@ -141,7 +141,7 @@ def _moved(request, path: str, language: str):
         LiveSnapshot.objects.for_reader(language)
         .filter(page__redirects__old_path=path)
         .order_by("preference")
-        .only("path", "language", "withdrawn_at", "withdrawal_reason", "title")
+        .only("path", "language", "withdrawn_at", "withdrawal_reason", "withdrawal_reason_language", "title")
         .first()
     )
     if snapshot is None:

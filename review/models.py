@@ -119,6 +119,9 @@ class Transition(AppendOnly):
         RECONFIRM = "reconfirm", _("re-confirmed, no change needed")
         SUPERSEDE = "supersede", _("superseded")
         MOVE = "move", _("moved")
+        SCHEDULE = "schedule", _("scheduled")
+        CANCEL_SCHEDULE = "cancel_schedule", _("cancelled a scheduled step")
+        SCHEDULE_REFUSED = "schedule_refused", _("scheduled step refused")
 
     page = models.ForeignKey(
         Page, on_delete=models.DO_NOTHING, db_constraint=False, related_name="transitions", verbose_name=_("page")
@@ -230,3 +233,57 @@ class Reminder(models.Model):
 
     def __str__(self):
         return f"{self.page_id} [{self.language}] {self.kind} → {self.recipient}"
+
+
+class ScheduledStep(models.Model):
+    """A publish or a withdrawal asked for at a time to come. The frequent and daily
+    commands take it when it falls due, through the same workflow step, by the
+    person who scheduled it, and with every check that step makes then."""
+
+    class Action(models.TextChoices):
+        PUBLISH = "publish", _("publish")
+        WITHDRAW = "withdraw", _("withdraw")
+
+    class Outcome(models.TextChoices):
+        WAITING = "waiting", _("waiting")
+        DONE = "done", _("done")
+        REFUSED = "refused", _("refused")
+        CANCELLED = "cancelled", _("cancelled")
+
+    page = models.ForeignKey(
+        Page, on_delete=models.DO_NOTHING, db_constraint=False, related_name="scheduled_steps", verbose_name=_("page")
+    )
+    action = models.CharField(_("action"), max_length=10, choices=Action)
+    # What is published: the approval, exactly as for publishing now.
+    request = models.ForeignKey(
+        ReviewRequest, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("sign-off")
+    )
+    # What readers are told of a withdrawal, by language.
+    reasons = models.JSONField(_("reasons"), default=dict, blank=True)
+    due_at = models.DateTimeField(_("due"))
+    scheduled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("scheduled by")
+    )
+    scheduled_at = models.DateTimeField(_("scheduled"))
+    outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome, default=Outcome.WAITING)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("scheduled step")
+        verbose_name_plural = _("scheduled steps")
+        ordering = ["due_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request"], condition=models.Q(outcome="waiting"), name="one_waiting_publish_per_sign_off"
+            ),
+            models.UniqueConstraint(
+                fields=["page"],
+                condition=models.Q(outcome="waiting", action="withdraw"),
+                name="one_waiting_withdrawal_per_page",
+            ),
+        ]
+        indexes = [models.Index(fields=["due_at"], condition=models.Q(outcome="waiting"), name="scheduled_waiting")]
+
+    def __str__(self):
+        return f"{self.get_action_display()} {self.page_id} @ {self.due_at:%Y-%m-%d %H:%M}"

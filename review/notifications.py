@@ -101,6 +101,26 @@ def changes_requested(request: ReviewRequest, comment: str) -> None:
     _queue(_people_behind(request), "changes_requested", request, comment=comment)
 
 
+def scheduled_step_refused(step) -> None:
+    """Tell whoever scheduled ``step`` that it was refused when it fell due, and why."""
+    user = step.scheduled_by
+    if not (user.is_active and user.email):
+        return
+    language = language_of(user)
+    with translation.override(language):
+        values = {
+            "user": user,
+            "step": step,
+            "title": str(step.page),
+            "language_name": languages.local_name(step.request.language) if step.request else "",
+            "page_url": settings.SITE_URL + reverse("admin:pages_page_change", args=[step.page_id]),
+        }
+        subject = " ".join(render_to_string("review/email/scheduled_refused_subject.txt", values).split())
+        body = render_to_string("review/email/scheduled_refused.txt", values)
+    notification = Notification.objects.create(recipient=user.email, language=language, subject=subject, body=body)
+    transaction.on_commit(lambda: send([notification.pk]))
+
+
 # Claimed a batch at a time, each claim holding NOTIFICATION_CLAIM_SECONDS: a run that dies
 # (or hangs) past it loses its batch to the next run.
 BATCH = 50

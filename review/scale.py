@@ -346,6 +346,7 @@ def _create_revisions(chunk: list[Planned], people: Accounts, now) -> dict[int, 
                     number=number,
                     languages=history.changed_languages(previous, state),
                     structure_changed=previous is None or history.structure_changed(previous, state),
+                    every_language_changed=previous is None or history.every_language_changed(previous, state),
                 )
             )
             states.append(state)

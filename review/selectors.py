@@ -85,16 +85,16 @@ def language_states(page: Page) -> dict[str, str]:
 
 def languages_changed_since_live(live_numbers: dict[int, dict[str, int]]) -> dict[int, set[str]]:
     """For each page (its id, and the number of the revision live in each language): the
-    languages whose wording a later revision changed, or all of them when one changed its place
-    or sections; and every language not live. One query, for the revisions after the oldest
-    live one of each page."""
+    languages whose wording a later revision changed, or all of them when one changed what every
+    language's readers see (its sections or related pages; not a move or a new owner); and every
+    language not live. One query, for the revisions after the oldest live one of each page."""
     newer = Q(pk__in=[])
     for page_id, numbers in live_numbers.items():
         newer |= Q(page_id=page_id, number__gt=min(numbers.values(), default=0))
     changes: dict[int, list] = {page_id: [] for page_id in live_numbers}
     if live_numbers:
         for page_id, number, changed, structure in PageRevision.objects.filter(newer).values_list(
-            "page_id", "number", "languages", "structure_changed"
+            "page_id", "number", "languages", "every_language_changed"
         ):
             changes[page_id].append((number, changed, structure))
     return {

@@ -34,12 +34,12 @@ WITHDRAWN = "withdrawn"
 COMMENT_MAX_LENGTH = 4000
 
 
-def _require(user: AbstractBaseUser, permission: str, doing: str) -> None:
+def require(user: AbstractBaseUser, permission: str, doing: str) -> None:
     if not (user.is_active and user.has_perm(f"review.{permission}")):
         raise NotAllowed(_("You do not have permission to %s.") % doing)
 
 
-def _check_language(language: str) -> None:
+def check_language(language: str) -> None:
     with _publishing_refusals():
         site_languages.check(language)
 
@@ -53,7 +53,7 @@ def _publishing_refusals():
         raise CannotPublish(error) from error
 
 
-def _comment(text: str | None, *, required: str | None = None) -> str:
+def clean_comment(text: str | None, *, required: str | None = None) -> str:
     """``text`` as a step keeps it: stripped, at most COMMENT_MAX_LENGTH characters,
     without NUL characters. ``required`` is the message when it may not be empty."""
     text = (text or "").strip()
@@ -69,7 +69,10 @@ def _comment(text: str | None, *, required: str | None = None) -> str:
     return text
 
 
-def _log(request: ReviewRequest | None, *, page, action, from_state, to_state, user, comment="", **extra) -> Transition:
+def log_step(
+    request: ReviewRequest | None, *, page, action, from_state, to_state, user, comment="", **extra
+) -> Transition:
+    """One immutable row of the workflow log."""
     return Transition.objects.create(
         page_id=page.pk if isinstance(page, Page) else page,
         request=request,
@@ -86,7 +89,7 @@ def _log(request: ReviewRequest | None, *, page, action, from_state, to_state, u
 
 def _supersede(requests, *, by: AbstractBaseUser | None, reason: str) -> None:
     for old in requests:
-        _log(
+        log_step(
             old,
             page=old.page_id,
             action=Transition.Action.SUPERSEDE,
@@ -103,13 +106,13 @@ def submit(
     *, page: Page, languages: list[str], user: AbstractBaseUser, comment: str = "", revision: PageRevision | None = None
 ) -> list[ReviewRequest]:
     """Ask for clinical review of ``revision`` (the page's latest by default) in each of ``languages``."""
-    _require(user, "submit_for_review", _("submit pages for review"))
-    comment = _comment(comment)
+    require(user, "submit_for_review", _("submit pages for review"))
+    comment = clean_comment(comment)
     languages = list(dict.fromkeys(languages))
     if not languages:
         raise WorkflowError(_("Choose at least one language to submit."))
     for language in languages:
-        _check_language(language)
+        check_language(language)
     with transaction.atomic():
         page = Page.objects.select_for_update().get(pk=page.pk)
         revision = revision or PageRevision.objects.latest_for(page)
@@ -148,7 +151,7 @@ def _submit_one(page: Page, revision: PageRevision, language: str, user, comment
         page=page, language=language, revision=revision, submitted_by=user, submitted_at=timezone.now()
     )
     request.authors.set(selectors.authors_since_live(revision, language))
-    _log(
+    log_step(
         request,
         page=page,
         action=Transition.Action.SUBMIT,
@@ -182,8 +185,8 @@ def approve(
 ) -> ReviewRequest:
     """Sign off exactly the pinned revision's wording, with its review dates.
     Raises NotAllowed for anyone who wrote a change in it since it was last live."""
-    _require(user, "sign_off", _("sign off clinical content"))
-    comment = _comment(comment)
+    require(user, "sign_off", _("sign off clinical content"))
+    comment = clean_comment(comment)
     with transaction.atomic():
         request = _locked(request, State.IN_REVIEW)
         if selectors.is_author(user, request):
@@ -205,7 +208,7 @@ def approve(
         request.last_reviewed = last_reviewed
         request.next_review_due = next_review_due
         request.save()
-        _log(
+        log_step(
             request,
             page=request.page_id,
             action=Transition.Action.APPROVE,
@@ -220,13 +223,13 @@ def approve(
 
 def request_changes(*, request: ReviewRequest, user: AbstractBaseUser, comment: str) -> ReviewRequest:
     """Send the pinned revision back to its authors, saying what must change."""
-    _require(user, "sign_off", _("review clinical content"))
-    comment = _comment(comment, required=_("Say what needs to change: the authors read your comment."))
+    require(user, "sign_off", _("review clinical content"))
+    comment = clean_comment(comment, required=_("Say what needs to change: the authors read your comment."))
     with transaction.atomic():
         request = _locked(request, State.IN_REVIEW)
         request.state = State.CHANGES_REQUESTED
         request.save(update_fields=["state"])
-        _log(
+        log_step(
             request,
             page=request.page_id,
             action=Transition.Action.REQUEST_CHANGES,
@@ -239,18 +242,23 @@ def request_changes(*, request: ReviewRequest, user: AbstractBaseUser, comment: 
     return request
 
 
+def check_publisher(user: AbstractBaseUser, request: ReviewRequest) -> None:
+    """Where the site requires a third person to publish, refuse the reviewer and the authors."""
+    involved = user.pk == request.approved_by_id or selectors.is_author(user, request)
+    if settings.REVIEW_REQUIRE_THIRD_PERSON and involved:
+        raise NotAllowed(_("This site requires a third person to publish: neither an author nor the reviewer may."))
+
+
 def publish(*, request: ReviewRequest, user: AbstractBaseUser, comment: str = "") -> LiveSnapshot:
     """Make the approved wording of ``request`` live. Refuses an approval older than the
     page's last withdrawal: a recalled page comes back only through a new sign-off."""
-    _require(user, "publish", _("publish pages"))
-    comment = _comment(comment)
+    require(user, "publish", _("publish pages"))
+    comment = clean_comment(comment)
     with transaction.atomic():
         # The live site first, then the rows: every change to it takes its locks in this order.
         publishing.lock_live_site()
         request = _locked(request, State.APPROVED)
-        involved = user.pk == request.approved_by_id or selectors.is_author(user, request)
-        if settings.REVIEW_REQUIRE_THIRD_PERSON and involved:
-            raise NotAllowed(_("This site requires a third person to publish: neither an author nor the reviewer may."))
+        check_publisher(user, request)
         live = selectors.live_version(request.page_id, request.language)
         if live is not None and live.revision is not None and live.revision.number > request.revision.number:
             _supersede([request], by=user, reason=_("A newer revision is live."))
@@ -274,7 +282,7 @@ def publish(*, request: ReviewRequest, user: AbstractBaseUser, comment: str = ""
         request.published_by = user
         request.published_at = snapshot.published_at
         request.save(update_fields=["state", "published_by", "published_at"])
-        _log(
+        log_step(
             request,
             page=request.page_id,
             action=Transition.Action.PUBLISH,
@@ -305,9 +313,9 @@ def reconfirm(
     """Reviewed, no change needed: renew the live version's review dates and
     republish it with the new dates only (the wording stays exactly as it was).
     The four-eyes rule of approving holds: raises NotAllowed for an author of that version."""
-    _require(user, "sign_off", _("sign off clinical content"))
-    _check_language(language)
-    comment = _comment(comment)
+    require(user, "sign_off", _("sign off clinical content"))
+    check_language(language)
+    comment = clean_comment(comment)
     with transaction.atomic():
         # Taken before reading what is live, so that a withdrawal cannot slip in between.
         publishing.lock_live_site()
@@ -354,7 +362,7 @@ def reconfirm(
             signed_off_by=display_name(user),
             published_by=user,
         )
-        _log(
+        log_step(
             request,
             page=page,
             action=Transition.Action.RECONFIRM,
@@ -366,25 +374,36 @@ def reconfirm(
     return snapshot
 
 
-def withdraw(*, page: Page, user: AbstractBaseUser, reason: str) -> list[LiveSnapshot]:
+def withdraw(
+    *, page: Page, user: AbstractBaseUser, reason: str, translations: dict[str, str] | None = None
+) -> list[LiveSnapshot]:
     """Take a live page off the public site in every language (a safety recall).
-    Its address answers 410 Gone with ``reason``; the history keeps everything.
+    Its address answers 410 Gone with ``reason`` (in the source language), or its
+    translation in ``translations`` where there is one; the history keeps everything.
     Every open request of the page, in every language, is superseded: the page comes
     back only through a new submit, approve and publish."""
-    _require(user, "withdraw", _("withdraw pages"))
-    reason = _comment(reason, required=_("Say why the page is withdrawn: readers are told."))
+    require(user, "withdraw", _("withdraw pages"))
+    reason = clean_comment(reason, required=_("Say why the page is withdrawn: readers are told."))
+    translations = {code: clean_comment(text) for code, text in (translations or {}).items() if (text or "").strip()}
+    for code in translations:
+        check_language(code)
     with transaction.atomic():
         publishing.lock_live_site()
         with _publishing_refusals():
-            snapshots = publishing.withdraw(page=page, reason=reason)
-        _log(
+            snapshots = publishing.withdraw(page=page, reason=reason, translations=translations)
+        given = [reason] + [
+            f"{site_languages.local_name(code)}: {text}"
+            for code, text in translations.items()
+            if code != site_languages.source()
+        ]
+        log_step(
             None,
             page=page,
             action=Transition.Action.WITHDRAW,
             from_state=LIVE,
             to_state=WITHDRAWN,
             user=user,
-            comment=reason,
+            comment="\n".join(given),
             languages=sorted(s.language for s in snapshots),
             revision=None,
         )
@@ -400,14 +419,14 @@ def move(*, page: Page, parent: Page | None, slug: str, position: int, user: Abs
     and only a publisher makes it (raises NotAllowed otherwise); it takes effect at once in
     every language, old addresses answer 301 for good, and it is logged. Pages never public
     are moved by anyone who may edit them. Raises WorkflowError when the place is not valid."""
-    comment = _comment(comment, required=_("Say why the page moves: it is kept in its history."))
+    comment = clean_comment(comment, required=_("Say why the page moves: it is kept in its history."))
     with transaction.atomic():
         # Before asking whether the page is public: a first publish cannot slip in between.
         publishing.lock_live_site()
         page = Page.objects.select_for_update().get(pk=page.pk)
         public = moves.has_public_place(page)
         if public:
-            _require(user, "publish", _("move pages that are, or have been, public"))
+            require(user, "publish", _("move pages that are, or have been, public"))
         elif not (user.is_active and user.has_perm("pages.change_page")):
             raise NotAllowed(_("You do not have permission to %s.") % _("move pages"))
         old_path = page.path
@@ -418,7 +437,7 @@ def move(*, page: Page, parent: Page | None, slug: str, position: int, user: Abs
             raise WorkflowError(str(error)) from None
         if public:
             live = LiveSnapshot.objects.filter(page=page).live().values_list("language", flat=True)
-            _log(
+            log_step(
                 None,
                 page=page,
                 action=Transition.Action.MOVE,

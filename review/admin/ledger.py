@@ -11,6 +11,9 @@ from django.db.models import Max, Min, Q
 from django.http import StreamingHttpResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html
+from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 
 from pages import languages
@@ -101,8 +104,10 @@ class LanguageFilter(admin.SimpleListFilter):
 class LedgerAdmin(ReadOnlyAdmin):
     """Sign-offs as they happened: read-only, filterable, exportable as CSV."""
 
-    list_display = ("page_link", "language", "revision_number", "author_names", "reviewer", "approved_at")
-    list_display += ("last_reviewed", "next_review_due", "publisher", "published_at", "state", "approval_comment")
+    # Five columns, each fact with its companions (who with when, the sign-off with the review
+    # dates it set, the state with the publication), so that the list reads at a laptop's width;
+    # the sign-off's own view and the CSV have every field on its own.
+    list_display = ("page_revision", "author_names", "signed_off", "state_and_publication", "comment")
     list_filter = (YearFilter, ("approved_at", ApprovedDateFilter), LanguageFilter, PersonFilter, StateFilter)
     search_fields = ["page__path"]
     list_select_related = ("revision", "approved_by", "published_by")
@@ -130,6 +135,45 @@ class LedgerAdmin(ReadOnlyAdmin):
     @admin.display(description=_("page"), ordering="page_path")
     def page_link(self, review):
         return address(review)
+
+    @admin.display(description=_("page and revision"), ordering="page_path")
+    def page_revision(self, review):
+        # The address reads left to right in Arabic too.
+        return format_html(
+            '<span dir="ltr">{}</span><br><span class="quiet"><span lang="{}">{}</span>, {}</span>',
+            address(review),
+            review.language,
+            languages.local_name(review.language),
+            _t("revision %(number)s") % {"number": review.revision.number},
+        )
+
+    @admin.display(description=_("signed off"), ordering="approved_at")
+    def signed_off(self, review):
+        approved = timezone.localdate(review.approved_at)
+        # The day the wording was reviewed is the day it was signed off, unless the reviewer said otherwise.
+        reviewed = (
+            format_html("<br>{}", format_html(_t("last reviewed {date}"), date=_date(review.last_reviewed)))
+            if review.last_reviewed and review.last_reviewed != approved
+            else ""
+        )
+        return format_html(
+            "{}{}<br>{}",
+            _who_and_when(review.approved_by, review.approved_at),
+            reviewed,
+            format_html(_t("next review due {date}"), date=_date(review.next_review_due)),
+        )
+
+    @admin.display(description=_("state"), ordering="state")
+    def state_and_publication(self, review):
+        if not review.published_at:
+            return review.get_state_display()
+        published = format_html(_t("published by {name}"), name=_who_and_when(review.published_by, review.published_at))
+        return format_html("{}<br>{}", review.get_state_display(), published)
+
+    @admin.display(description=_("reviewer's comment"))
+    def comment(self, review):
+        # In whichever language the reviewer wrote it, so its own direction.
+        return format_html('<div dir="auto">{}</div>', review.approval_comment) if review.approval_comment else "—"
 
     @admin.display(description=_("revision"), ordering="revision__number")
     def revision_number(self, review):
@@ -193,6 +237,20 @@ class LedgerAdmin(ReadOnlyAdmin):
             ]
             # Any cell may hold someone's words (a name, an address, a comment).
             yield writer.writerow([_csv_safe(str(cell)) for cell in cells])
+
+
+def _date(value):
+    """A day, kept on one line."""
+    if value is None:
+        return "—"
+    day = date_format(timezone.localtime(value) if isinstance(value, datetime.datetime) else value)
+    return format_html('<span class="nowrap">{}</span>', day)
+
+
+def _who_and_when(user, moment):
+    # A name keeps its own direction (and its brackets), whichever the admin's language.
+    name = display_name(user) if user else "—"
+    return format_html('<bdi>{}</bdi><br><span class="quiet">{}</span>', name, _date(moment))
 
 
 # Rows read from the database at a time while exporting (their authors with them).

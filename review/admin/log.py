@@ -1,6 +1,8 @@
 """The workflow log and the e-mail queue: every step and every message, never changed."""
 
 from django.contrib import admin
+from django.utils import translation
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from pages import languages
@@ -14,11 +16,13 @@ from review.models import Notification, State, Transition
 class TransitionAdmin(ReadOnlyAdmin):
     """The workflow log: every step, never changed."""
 
-    list_display = ("at", "page_address", "language_names", "action", "from_label", "to_label", "user", "comment")
+    # The states before and after share a column, so that the list reads at a laptop's width in
+    # Welsh too; the step's own view has each fact on its own.
+    list_display = ("at", "page_address", "language_names", "action", "state_change", "user", "comment")
     list_filter = ("action", ("at", admin.DateFieldListFilter))
     list_select_related = ("user",)
     # The page by its address, never its working (draft) title.
-    fields = list_display
+    fields = ("at", "page_address", "language_names", "action", "from_label", "to_label", "user", "comment")
     readonly_fields = fields
 
     def get_queryset(self, request):
@@ -39,6 +43,18 @@ class TransitionAdmin(ReadOnlyAdmin):
     @admin.display(description=_("to"))
     def to_label(self, step):
         return _state_label(step.to_state)
+
+    @admin.display(description=_("state"))
+    def state_change(self, step):
+        """The state before, and under it the state after, an arrow between read as "to"."""
+        arrow = "←" if translation.get_language_bidi() else "→"
+        return format_html(
+            '{}<br><span aria-hidden="true">{}</span><span class="visually-hidden">{}</span> {}',
+            _state_label(step.from_state),
+            arrow,
+            _("to"),
+            _state_label(step.to_state),
+        )
 
 
 def _state_label(value: str) -> str:

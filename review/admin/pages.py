@@ -26,7 +26,7 @@ from pages.models import LiveSnapshot, Page, PageRevision
 from review import reminders, selectors, services
 from review.admin.steps import WorkflowSteps
 from review.forms import SubmitForm
-from review.models import OPEN_STATES, ReviewRequest, State
+from review.models import OPEN_STATES, ReviewRequest, ScheduledStep, State
 
 
 class WorkflowFilter(admin.SimpleListFilter):
@@ -221,6 +221,8 @@ class WorkflowPageAdmin(WorkflowSteps, PageAdmin):
             selectors.open_requests(page).select_related("revision", "submitted_by").prefetch_related("authors")
         ):
             open_requests.setdefault(review.language, []).append(review)
+        waiting = list(ScheduledStep.objects.filter(page=page, outcome=ScheduledStep.Outcome.WAITING))
+        scheduled = {step.request_id: step for step in waiting if step.request_id}
         rows = []
         for code in languages.codes():
             snapshot = snapshots.get(code)
@@ -236,6 +238,7 @@ class WorkflowPageAdmin(WorkflowSteps, PageAdmin):
                         and not is_author,
                         "is_author": is_author,
                         "can_publish": review.state == State.APPROVED and user.has_perm("review.publish"),
+                        "scheduled": scheduled.get(review.pk),
                     }
                 )
             rows.append(
@@ -274,6 +277,7 @@ class WorkflowPageAdmin(WorkflowSteps, PageAdmin):
             "can_submit": bool(submittable) and user.has_perm("review.submit_for_review"),
             "can_withdraw": user.has_perm("review.withdraw") and any(r["live"] for r in rows),
             "submit_form": submit_form,
+            "withdrawal": next((step for step in waiting if step.action == ScheduledStep.Action.WITHDRAW), None),
         }
 
 

@@ -7,6 +7,7 @@ import dataclasses
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.forms.formsets import all_valid
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -20,10 +21,10 @@ from pages import diffs, history, languages, moves, publishing, rendering
 from pages.history import PageState
 from pages.models import LiveSnapshot, Page
 from pages.rendering import page_context
-from review import dates, selectors, services
+from review import dates, scheduling, selectors, services
 from review.admin.common import forbid_if_not_allowed
-from review.forms import MoveForm, ReviewDatesForm, SubmitForm, WithdrawForm
-from review.models import ReviewRequest, State
+from review.forms import MoveForm, ReviewDatesForm, ScheduleForm, SubmitForm, WithdrawForm
+from review.models import ReviewRequest, ScheduledStep, State
 
 
 def may_see_drafts(user) -> bool:
@@ -46,8 +47,20 @@ class WorkflowSteps:
             ("<int:object_id>/workflow/publish/<int:request_id>/", *view(self.publish_view, "publish", post_only=True)),
             ("<int:object_id>/workflow/reconfirm/<str:language>/", *view(self.reconfirm_view, "reconfirm")),
             ("<int:object_id>/workflow/withdraw/", *view(self.withdraw_view, "withdraw")),
+            (
+                "<int:object_id>/workflow/schedule/<int:request_id>/",
+                *view(self.schedule_view, "schedule", post_only=True),
+            ),
+            (
+                "<int:object_id>/workflow/scheduled/<int:step_id>/cancel/",
+                *view(self.cancel_schedule_view, "cancelschedule", post_only=True),
+            ),
             ("<int:object_id>/workflow/move/", *view(self.move_view, "move")),
             ("<int:object_id>/preview/<int:number>/<str:language>/", *view(never_cache(self.preview_view), "preview")),
+            (
+                "<int:object_id>/preview/unsaved/<str:language>/",
+                *view(never_cache(self.unsaved_preview_view), "previewunsaved", post_only=True),
+            ),
         ]
         routes.append(("reviews-due/", *view(self.reviews_due_view, "reviewsdue")))
         return [path(route, function, name=name) for route, function, name in routes] + super().get_urls()
@@ -122,7 +135,9 @@ class WorkflowSteps:
             )
         except services.WorkflowError as error:
             forbid_if_not_allowed(error)
-            form.add_error(None, str(error))
+            # Changes asked for without a word: the error is the comment's, shown (and announced) at it.
+            unsaid = "request_changes" in request.POST and not request.POST.get("comment", "").strip()
+            form.add_error("comment" if unsaid else None, str(error))
             return self._review_screen(request, page, review, form, status=400)
         self.message_user(request, _t("Approved. Publishers have been told it is ready."))
         return self._back(page)
@@ -196,26 +211,78 @@ class WorkflowSteps:
         }
         return TemplateResponse(request, "admin/review/reconfirm.html", context, status=400 if form.errors else 200)
 
+    def schedule_view(self, request, object_id, request_id):
+        page = self._draft_page(request, object_id)
+        review = self._request(page, request_id)
+        form = ScheduleForm(request.POST)
+        if not form.is_valid():
+            self.message_user(request, _t("Choose the day and time to publish it."), messages.ERROR)
+            return self._back(page)
+        try:
+            step = scheduling.schedule_publish(request=review, user=request.user, at=form.cleaned_data["at"])
+        except services.WorkflowError as error:
+            self._refused(request, error)
+        else:
+            self.message_user(
+                request,
+                _t("Scheduled: revision %(number)s goes live in %(language)s at %(when)s.")
+                % {
+                    "number": review.revision.number,
+                    "language": languages.local_name(review.language),
+                    "when": scheduling.when(step.due_at),
+                },
+            )
+        return self._back(page)
+
+    def cancel_schedule_view(self, request, object_id, step_id):
+        page = self._draft_page(request, object_id)
+        step = get_object_or_404(ScheduledStep, pk=step_id, page=page)
+        try:
+            scheduling.cancel(step=step, user=request.user)
+        except services.WorkflowError as error:
+            self._refused(request, error)
+        else:
+            self.message_user(request, _t("Cancelled: the scheduled step will not be taken."))
+        return self._back(page)
+
     def withdraw_view(self, request, object_id):
         page = self._draft_page(request, object_id)
         if not request.user.has_perm("review.withdraw"):
             raise PermissionDenied
         form = WithdrawForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
+            at = form.cleaned_data["at"]
             try:
-                services.withdraw(page=page, user=request.user, reason=form.cleaned_data["reason"])
+                if at:
+                    step = scheduling.schedule_withdrawal(
+                        page=page,
+                        user=request.user,
+                        at=at,
+                        reason=form.cleaned_data["reason"],
+                        translations=form.translations,
+                    )
+                else:
+                    services.withdraw(
+                        page=page, user=request.user, reason=form.cleaned_data["reason"], translations=form.translations
+                    )
             except services.WorkflowError as error:
                 forbid_if_not_allowed(error)
-                form.add_error(None, str(error))
+                form.add_error("at" if at else None, str(error))
             else:
-                self.message_user(request, _t("Withdrawn: its address now tells readers it was withdrawn, and why."))
+                if at:
+                    message = _t("Scheduled: the page will be withdrawn at %(when)s.") % {
+                        "when": scheduling.when(step.due_at)
+                    }
+                else:
+                    message = _t("Withdrawn: its address now tells readers it was withdrawn, and why.")
+                self.message_user(request, message)
                 return self._back(page)
         context = self.admin_site.each_context(request) | {
             "title": _t("Withdraw “%s” from the public site") % page,
             "opts": self.opts,
             "original": page,
             "form": form,
-            "live": LiveSnapshot.objects.filter(page=page).live(),
+            "live": [languages.local_name(s.language) for s in LiveSnapshot.objects.filter(page=page).live()],
         }
         return TemplateResponse(request, "admin/review/withdraw.html", context, status=400 if form.errors else 200)
 
@@ -250,6 +317,50 @@ class WorkflowSteps:
         }
         return TemplateResponse(request, "admin/review/move.html", context, status=400 if form.errors else 200)
 
+    def unsaved_preview_view(self, request, object_id, language):
+        """The page as the form holds it now, before saving: read from the POSTed form,
+        checked and sanitised as saving would, shown with the public template, never
+        saved, never cached and never public."""
+        page = self._draft_page(request, object_id)
+        if not self.has_change_permission(request, page):
+            raise PermissionDenied
+        if not languages.is_known(language):
+            raise Http404(_t("No such language."))
+        form = self.get_form(request, page, change=True)(request.POST, request.FILES, instance=page)
+        # Saving asks what changed and why; looking first does not.
+        if "change_comment" in form.fields:
+            form.fields["change_comment"].required = False
+        form_valid = form.is_valid()
+        formsets, _inlines = self._create_formsets(request, form.instance, change=True)
+        problem = None
+        if not (form_valid and all_valid(formsets)):
+            problem = _t("The form has errors: correct them on the form, then preview again.")
+        else:
+            try:
+                snapshot = publishing.preview(
+                    form.instance,
+                    _unsaved_state(form, formsets),
+                    language,
+                    next_review_due=dates.default_review_dates(page)[1],
+                )
+            except publishing.PublishingError as error:
+                problem = str(error)
+        if problem:
+            context = self.admin_site.each_context(request) | {
+                "title": _t("Preview of unsaved changes"),
+                "opts": self.opts,
+                "original": page,
+                "problem": problem,
+            }
+            return self._preview_response(
+                TemplateResponse(request, "admin/review/preview_refused.html", context, status=400)
+            )
+        with translation.override(language):
+            context = page_context(snapshot, language) | {"preview_of": None, "unsaved": True, "switcher": []}
+            response = TemplateResponse(request, "review/preview.html", context)
+            response.render()
+        return self._preview_response(response)
+
     @staticmethod
     def _preview_response(response):
         response["X-Robots-Tag"] = "noindex, nofollow"
@@ -270,6 +381,25 @@ class WorkflowSteps:
             response = TemplateResponse(request, "review/preview.html", context)
             response.render()
         return self._preview_response(response)
+
+
+def _unsaved_state(form, formsets) -> PageState:
+    """The page and its sections as the (valid) form holds them, nothing saved: sections
+    not saved yet get ids of their own below zero, those marked for deletion are left out."""
+    sections, new_id = [], 0
+    for formset in formsets:
+        for section_form in formset.forms:
+            if formset._should_delete_form(section_form) or (
+                section_form.instance.pk is None and not section_form.has_changed()
+            ):
+                continue
+            section = section_form.instance
+            if section.pk is None:
+                new_id -= 1
+                section.pk = new_id
+            sections.append(section)
+    related = [related.pk for related in form.cleaned_data.get("related") or []]
+    return PageState.from_objects(form.instance, sections, related)
 
 
 def _only_language(comparison: diffs.Comparison, language: str) -> diffs.Comparison:

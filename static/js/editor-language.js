@@ -4,7 +4,8 @@
   "use strict";
   function mark() {
     document.querySelectorAll("textarea[lang]").forEach(function (area) {
-      var editor = area.parentElement && area.parentElement.querySelector(".ProseMirror");
+      // The editor's own text, not the menu of styles in its toolbar (a ".ProseMirror" too).
+      var editor = area.parentElement && area.parentElement.querySelector(":scope > .ProseMirror");
       if (editor && (editor.getAttribute("lang") !== area.lang || editor.getAttribute("dir") !== area.dir)) {
         editor.setAttribute("lang", area.lang);
         editor.setAttribute("dir", area.dir);

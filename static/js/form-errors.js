@@ -25,7 +25,7 @@
       if (link && !link.classList.contains("has-error")) {
         link.classList.add("has-error");
         var note = document.createElement("span");
-        note.className = "visually-hidden";
+        note.className = "visually-hidden tab-error"; // kept when js/language-tabs.js names the tab
         note.textContent = " (" + summary.dataset.tabError + ")";
         link.appendChild(note);
         first = first || link;

@@ -3,6 +3,7 @@ violations (axe-core, WCAG 2.2 AA), usable by keyboard alone, and Arabic laid ou
 right to left."""
 
 import io
+import itertools
 import json
 import os
 from pathlib import Path
@@ -11,7 +12,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from tests.public_pages import GLUCAGONOMA, PAGES
+from tests.public_pages import ENGLISH_ONLY, GLUCAGONOMA, PAGES
 
 AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
 WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
@@ -100,6 +101,89 @@ def test_arabic_is_laid_out_right_to_left(page, demo_site, tmp_path):
     # The Arabic heading starts at the right edge of its column.
     ar_h1, ar_body = boxes["ar"]["h1"], boxes["ar"]["body"]
     assert ar_h1["x"] + ar_h1["width"] >= ar_body["x"] + ar_body["width"] - 1
+
+
+def test_on_a_phone_the_contents_are_a_line_to_open_and_the_text_starts_on_the_first_screen(
+    browser, demo_site, tmp_path
+):
+    # Without JavaScript, as some readers have it: the contents open and close all the same.
+    context = browser.new_context(viewport={"width": 390, "height": 844}, java_script_enabled=False)
+    page = context.new_page()
+    for language in ("en", "cy", "ar"):
+        page.goto(f"{demo_site}/{language}/{GLUCAGONOMA}/")
+        page.screenshot(path=tmp_path / f"phone-{language}.png")
+        heading = page.locator(".layout > .body section h2").first.bounding_box()
+        assert heading["y"] + heading["height"] <= 844, (language, heading)
+        assert page.locator("nav.toc summary h2").is_visible()
+        assert not page.locator("nav.toc ol").is_visible()
+    page.click("nav.toc summary")
+    contents = page.locator("nav.toc ol a")
+    assert contents.nth(0).is_visible() and contents.count() >= 10
+    target = contents.nth(3).get_attribute("href")
+    contents.nth(3).click()
+    assert page.url.endswith(target) and page.locator(target).is_visible()
+    page.click("nav.toc summary")
+    assert not contents.nth(0).is_visible()
+    context.close()
+
+
+def test_on_a_wide_screen_the_contents_are_open_beside_the_text(page, demo_site):
+    for language in ("en", "ar"):
+        page.goto(f"{demo_site}/{language}/{GLUCAGONOMA}/")
+        contents = page.locator("nav.toc ol a")
+        assert contents.count() >= 10
+        assert all(contents.nth(index).is_visible() for index in range(contents.count()))
+        body = page.locator(".layout > .body").bounding_box()
+        assert page.locator("nav.toc").bounding_box()["y"] < body["y"] + body["height"]  # beside, not above it
+    for _ in range(2):  # opened or closed from the keyboard, still shown
+        page.focus("nav.toc summary")
+        page.keyboard.press("Enter")
+        assert contents.nth(0).is_visible()
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_a_glossary_term_says_what_it_means_and_its_entry_leads_back_to_the_text(page, demo_site, language):
+    from playwright.sync_api import expect
+
+    page.goto(f"{demo_site}/{language}/{GLUCAGONOMA}/")
+    term = page.locator(".layout > .body section a.term").nth(1)
+    entry = term.get_attribute("href")
+    definition = page.locator(f"{entry} + dd > span").inner_text()
+    expect(term).to_have_accessible_description(definition)
+    term.click()
+    assert page.url.endswith(entry)
+    expect(term).not_to_be_in_viewport()
+    back = page.locator(f"{entry} + dd > a.back")
+    expect(back).to_have_accessible_description(page.locator(entry).inner_text())
+    back.click()
+    expect(term).to_be_in_viewport()
+
+
+# Where an element's text is, without what CSS draws before or after it.
+WORDS_BOX = """element => {
+    const range = document.createRange();
+    range.selectNodeContents(element);
+    const box = range.getBoundingClientRect();
+    return {x: box.x, width: box.width};
+}"""
+
+
+@pytest.mark.parametrize("path", [ENGLISH_ONLY, GLUCAGONOMA])
+def test_breadcrumbs_run_right_to_left_in_arabic_with_english_titles_kept_whole(page, demo_site, tmp_path, path):
+    page.goto(f"{demo_site}/ar/{path}/")
+    page.locator("nav.breadcrumbs").screenshot(path=tmp_path / "breadcrumbs-ar.png")
+    crumbs = page.locator("nav.breadcrumbs li")
+    boxes = [crumbs.nth(index).bounding_box() for index in range(crumbs.count())]
+    assert len(boxes) >= 3 and len({box["y"] for box in boxes}) == 1  # one line, at this width
+    for before, after in itertools.pairwise(boxes):
+        assert after["x"] + after["width"] <= before["x"] + 1  # Home at the right, each next crumb to its left
+    for index in range(1, len(boxes)):
+        # Its separator before it in reading order: on its right, between it and the crumb before.
+        words = crumbs.nth(index).evaluate(WORDS_BOX)
+        assert abs(words["x"] - boxes[index]["x"]) <= 1, index
+        assert words["x"] + words["width"] < boxes[index]["x"] + boxes[index]["width"] - 8, index
+    last = crumbs.nth(len(boxes) - 1)
+    assert last.evaluate("item => getComputedStyle(item).direction") == "rtl"
 
 
 def test_a_page_prints_with_its_review_dates_and_address_and_without_navigation(page, demo_site):

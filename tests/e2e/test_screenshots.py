@@ -1,8 +1,11 @@
 """The README's screenshots: the glucagonoma page in English and Arabic, a reviewer's
-work inbox (the admin's front page) and the review screen it leads to. `make screenshots`
+work inbox (the admin's front page) and the review screen it leads to, a publisher
+scheduling the approved version (the sign-off panel) and the withdrawal form with a
+reason per language, and the editor's form with its section navigator. `make screenshots`
 writes them to docs/screenshots; the test suite takes them too (into a temporary folder),
 so a page that stops rendering fails."""
 
+import datetime
 import io
 import os
 from pathlib import Path
@@ -10,6 +13,8 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.utils import timezone
+from django.utils.formats import date_format
 
 from pages import history
 from pages.models import Page
@@ -26,7 +31,8 @@ def test_screenshots(browser, live_server, tmp_path, role_groups):
     folder.mkdir(parents=True, exist_ok=True)
     call_command("load_demo_content", stdout=io.StringIO())
     editor = UserFactory(username="eleri", first_name="Eleri", last_name="Jones", roles=[roles.EDITOR])
-    UserFactory(username="rhys", first_name="Rhys", last_name="Evans", roles=[roles.CLINICAL_REVIEWER])
+    reviewer_user = UserFactory(username="rhys", first_name="Rhys", last_name="Evans", roles=[roles.CLINICAL_REVIEWER])
+    UserFactory(username="pat", first_name="Pat", last_name="Price", roles=[roles.PUBLISHER])
     glucagonoma = Page.objects.get(path=GLUCAGONOMA)
     with history.revision(user=editor, comment="Clearer wording on symptoms."):
         section = glucagonoma.sections.get(position=3)
@@ -51,5 +57,24 @@ def test_screenshots(browser, live_server, tmp_path, role_groups):
     reviewer.screenshot(path=folder / "review-screen.png")
     reviewer.context.close()
 
-    for name in ("page-en", "page-ar", "inbox", "review-screen"):
+    services.approve(request=review, user=reviewer_user)
+    publisher = signed_in(browser, live_server, "pat")
+    publisher.set_viewport_size({"width": 1280, "height": 1000})
+    publisher.goto(f"{live_server.url}/admin/pages/page/{glucagonoma.pk}/change/")
+    at = timezone.localdate() + datetime.timedelta(days=90)
+    publisher.fill(f"#schedule-{review.pk}", f"{at:%Y-%m-%d}T09:00")
+    publisher.get_by_role("button", name="Schedule").click()
+    publisher.wait_for_selector(".messagelist li")
+    assert f"To be published at {date_format(at)}, 09:00." in publisher.locator(".workflow-panel").inner_text()
+    publisher.locator(".workflow-panel").screenshot(path=folder / "sign-off-panel.png")
+    publisher.goto(f"{live_server.url}/admin/pages/page/{glucagonoma.pk}/workflow/withdraw/")
+    publisher.screenshot(path=folder / "withdraw.png")
+    publisher.context.close()
+    writer = signed_in(browser, live_server, "eleri")
+    writer.set_viewport_size({"width": 1280, "height": 1000})
+    writer.goto(f"{live_server.url}/admin/pages/page/{glucagonoma.pk}/change/")
+    writer.screenshot(path=folder / "page-form.png")
+    writer.context.close()
+
+    for name in ("page-en", "page-ar", "inbox", "review-screen", "sign-off-panel", "withdraw", "page-form"):
         assert (folder / f"{name}.png").read_bytes().startswith(PNG)

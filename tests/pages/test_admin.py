@@ -4,12 +4,12 @@ import re
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, connections
 
 from pages.models import LiveSnapshot, Page, Section
 from pages.people import page_owner_ids
 from review import roles
-from tests.factories import PageFactory, SectionFactory, UserFactory, publish_fixture
+from tests.factories import PageFactory, SectionFactory, UserFactory, edited, publish_fixture
 
 pytestmark = pytest.mark.django_db
 
@@ -128,6 +128,139 @@ def test_page_list_query_count_does_not_grow_with_pages(client, editor, django_a
     assert len(set(re.findall(r'href="/admin/pages/page/(\d+)/change/', response.content.decode()))) == pages
 
 
+def test_page_list_finds_words_in_summaries_and_sections_in_every_language_each_page_once(client, editor):
+    summary = PageFactory(slug="insulinoma", title_en="Insulinoma", summary_cy="Tiwmor prin yn y pancreas.")
+    sections = PageFactory(slug="glucagonoma", title_en="Glucagonoma")
+    SectionFactory(page=sections, heading_en="Symptoms", body_en="<p>A <strong>rash</strong> that moves.</p>")
+    SectionFactory(page=sections, heading_en="Diagnosis", body_en="<p>A rash, and weight loss.</p>")
+    SectionFactory(page=sections, heading_en="Coping", heading_ar="التعايش", body_ar="<p>طفح جلدي</p>")
+    PageFactory(slug="other", title_en="Other", summary_en="Nothing alike.")
+
+    def found(query):
+        listing = client.get("/admin/pages/page/", {"q": query}).context["cl"]
+        assert listing.result_count == len(listing.result_list)  # counted as listed, each page once
+        return list(listing.result_list)
+
+    assert found("prin") == [summary]  # a Welsh summary
+    assert found("RASH") == [sections]  # in two sections, listed once
+    assert found("طفح") == found("التعايش") == [sections]  # Arabic text, an Arabic heading
+    assert found("weight glucagonoma") == [sections]  # each word anywhere in the page
+    assert found('"weight loss"') == [sections]
+    assert found('"loss weight"') == []
+    assert found("rash pancreas") == []
+
+
+def test_choosing_a_parent_page_finds_pages_by_title_and_address_not_their_text(client, editor):
+    titled = PageFactory(slug="rashes", title_en="Rashes")
+    mentions = PageFactory(slug="glucagonoma", title_en="Glucagonoma", summary_en="It can cause a rash.")
+    SectionFactory(page=mentions, body_en="<p>A rash.</p>")
+    query = {"app_label": "pages", "model_name": "page", "field_name": "parent", "term": "rash"}
+    results = client.get("/admin/autocomplete/", query).json()["results"]
+    assert [result["id"] for result in results] == [str(titled.pk)]
+    assert client.get("/admin/pages/page/", {"q": "rash"}).context["cl"].result_count == 2
+
+
+def test_page_list_search_costs_the_same_queries_as_the_list(client, editor, django_assert_num_queries):
+    for number in range(5):
+        page = PageFactory(owner=editor, title_en=f"Glucagonoma {number}")
+        SectionFactory(page=page, body_en="<p>Glucagon, glucagon.</p>")
+        SectionFactory(page=page, body_en="<p>More glucagon.</p>")
+    # On PostgreSQL the search runs in a savepoint with its own time limit: three statements more.
+    with django_assert_num_queries(QUERIES + (3 if connection.vendor == "postgresql" else 0)):
+        response = client.get("/admin/pages/page/", {"q": "glucagon"})
+    assert response.context["cl"].result_count == 5
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="statement timeouts are PostgreSQL's")
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_search_the_text_cannot_answer_in_time_searches_titles_and_says_so(client, settings):
+    editor = UserFactory(username="eleri", roles=[roles.EDITOR])
+    client.force_login(editor)
+    in_title = PageFactory(slug="glucagonoma", title_en="Glucagonoma")
+    in_text = PageFactory(slug="insulinoma", title_en="Insulinoma")
+    SectionFactory(page=in_text, body_en="<p>Not glucagonoma.</p>")
+    settings.SEARCH_TIMEOUT_MS = 200
+    # Another session holds the sections table, as a long write or a huge scan would: reading it waits.
+    other = connections.create_connection("default")
+    try:
+        other.set_autocommit(False)
+        with other.cursor() as cursor:
+            cursor.execute(f"LOCK TABLE {Section._meta.db_table} IN ACCESS EXCLUSIVE MODE")
+        response = client.get("/admin/pages/page/", {"q": "glucagonoma"})
+    finally:
+        other.rollback()
+        other.close()
+    assert response.status_code == 200
+    assert list(response.context["cl"].result_list) == [in_title]
+    (message,) = [str(m) for m in response.context["messages"]]
+    assert message.startswith("Searching the pages' text for this took too long")
+    # Once the table is free again, the text is searched as before.
+    assert set(client.get("/admin/pages/page/", {"q": "glucagonoma"}).context["cl"].result_list) == {in_title, in_text}
+
+
+def test_a_new_pages_slug_follows_its_source_language_title_and_an_existing_pages_never(client, editor):
+    import json
+
+    def prepopulated(html):
+        found = re.search(
+            r'id="django-admin-prepopulated-fields-constants"[^>]*data-prepopulated-fields="([^"]*)"', html
+        )
+        return json.loads(found[1].replace("&quot;", '"')) if found else []
+
+    [slug] = prepopulated(client.get(ADD_URL).content.decode())
+    assert (slug["id"], slug["dependency_ids"], slug["maxLength"]) == ("#id_slug", ["#id_title_en"], 80)
+    # The same from a Welsh-speaking editor: the source language's title makes the address.
+    [slug] = prepopulated(client.get(ADD_URL, HTTP_ACCEPT_LANGUAGE="cy").content.decode())
+    assert slug["dependency_ids"] == ["#id_title_en"]
+    page = PageFactory(slug="glucagonoma")
+    assert prepopulated(client.get(f"/admin/pages/page/{page.pk}/change/").content.decode()) == []
+
+
+def test_a_new_page_is_owned_by_the_person_adding_it_unless_they_choose_another(client, editor):
+    other = UserFactory(username="bryn")
+    html = client.get(ADD_URL).content.decode()
+    owner = re.search(r'<select name="owner"[^>]*>.*?</select>', html, re.S)[0]
+    assert re.findall(r'<option value="(\d+)" selected>', owner) == [str(editor.pk)]
+    response = client.post(ADD_URL, page_form(owner=str(other.pk)))
+    assert response.status_code == 302
+    assert Page.objects.get(slug="glucagonoma").owner == other
+
+
+def test_a_reviewer_reads_each_languages_wording_in_its_language_and_direction(client):
+    page = PageFactory(slug="glucagonoma", title_en="Glucagonoma", title_cy="Glwcagonoma", title_ar="الغلوكاغونوما")
+    page.summary_ar = "ورم نادر."
+    SectionFactory(
+        page=page, heading_ar="الأعراض", body_ar="<p>طفح <strong>جلدي</strong>.</p>", body_cy="<p>Brech.</p>"
+    )
+    with edited():
+        page.save()
+    client.force_login(UserFactory(username="rhys", roles=[roles.CLINICAL_REVIEWER]))
+    html = client.get(f"/admin/pages/page/{page.pk}/change/").content.decode()
+
+    def shown(name):
+        row = re.search(
+            rf'<div class="form-row[^"]*field-{name}[^"]*">.*?<div class="readonly">(.*?)</div>\s*</div>', html, re.S
+        )
+        assert row, name
+        return row[1]
+
+    for name, text in (
+        ("title_ar", "الغلوكاغونوما"),
+        ("summary_ar", "ورم نادر."),
+        ("heading_ar", "الأعراض"),
+        ("body_ar", "طفح **جلدي**."),  # rich text read as a comparison reads it, not as HTML
+    ):
+        assert shown(name) == f'<div lang="ar" dir="rtl">{text}', name
+    assert shown("title_cy") == '<div lang="cy" dir="ltr">Glwcagonoma'
+    assert shown("body_cy") == '<div lang="cy" dir="ltr">Brech.'
+    assert shown("summary_cy").strip() == "-"  # nothing to mark where there is nothing
+    # Nothing is saved from here, so nothing asks what changed.
+    assert 'name="change_comment"' not in html
+    # The language menu beside the title (modeltranslation's) has its name to hand.
+    assert '<span id="language-switch-label" hidden>Language of the fields shown</span>' in html
+    assert "js/language-switch.js" in html
+
+
 def test_reviewer_without_edit_rights_cannot_change_a_page(client):
     page = PageFactory()
     client.force_login(UserFactory(username="rhys", roles=[roles.CLINICAL_REVIEWER]))
@@ -204,22 +337,31 @@ def test_the_page_lists_search_is_answered_from_trigram_indexes_on_postgresql(rf
     from pages import trigrams
 
     page_admin = django_admin.site.get_model_admin(Page)
-    assert trigrams.columns() == list(page_admin.search_fields)  # every column searched is indexed
+    indexed = [("pages_page", column) for column in trigrams.page_columns()]
+    indexed += [("pages_section", column) for column in trigrams.section_columns()]
+    # Every column searched is indexed: the page's own, and its sections'.
+    assert [column if table == "pages_page" else f"sections__{column}" for table, column in indexed] == list(
+        page_admin.search_fields
+    )
+    assert {"summary_ar", "sections__body_cy", "sections__heading_en"} <= set(page_admin.search_fields)
     request = rf.get("/admin/pages/page/", {"q": "glwc"})
     request.user = UserFactory(is_superuser=True, is_staff=True)
     found = page_admin.get_changelist_instance(request).get_queryset(request)
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")  # a test's few rows would be read whole anyway
         plan = found.order_by().values("pk").explain()  # as the list counts them
-    assert all(trigrams.index_name(column) in plan for column in trigrams.columns()), plan
+    missing = [trigrams.index_name(table, column) for table, column in indexed]
+    assert [name for name in missing if name not in plan] == [], plan
 
     # A missing index (a language added later, say) is made by the next migrate.
     with connection.cursor() as cursor:
-        cursor.execute(f'DROP INDEX "{trigrams.index_name("title_cy")}"')
+        cursor.execute(f'DROP INDEX "{trigrams.index_name("pages_page", "title_cy")}"')
+        cursor.execute(f'DROP INDEX "{trigrams.index_name("pages_section", "body_cy")}"')
     call_command("migrate", verbosity=0)
     with connection.cursor() as cursor:
-        cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'pages_page'")
-        assert trigrams.index_name("title_cy") in {row[0] for row in cursor.fetchall()}
+        cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename IN ('pages_page', 'pages_section')")
+        made = {row[0] for row in cursor.fetchall()}
+    assert {trigrams.index_name("pages_page", "title_cy"), trigrams.index_name("pages_section", "body_cy")} <= made
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="trigram indexes are PostgreSQL's")

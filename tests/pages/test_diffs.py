@@ -8,6 +8,7 @@ import re
 from math import isqrt
 
 import pytest
+from django.utils import translation
 from django.utils.html import escape
 from hypothesis import assume, given
 from hypothesis import strategies as st
@@ -16,6 +17,7 @@ from pages import diffs
 from pages.diffs import word_diff
 
 OUR_TAGS = re.compile(r"</?(?:del|ins)>|<br>")
+LABEL = re.compile(r'<span class="diff-label">[^<]*</span>')
 FRAGMENTS = ["the", "tumour", "Glucagon", "NETs", "6", "é", "ß", " ", "  ", "\t", "\r", "\n", "\n\n", "\n\n\n",
              ".", ". ", "! ", "? ", ",", "• ", "- ", "<", ">", "&", '"', "'", "&amp;", "<br>", "<del>",
              "</ins>"]  # fmt: skip
@@ -28,8 +30,14 @@ PREDICATES = ["usually make large amounts of glucagon", "start in the islet cell
 ENDINGS = ["", " in most people", " over many years", " before they are found", " after treatment", " in the end"]
 
 
+def unlabelled(diff: str) -> str:
+    """A diff without the words that tell a screen reader where each change starts and ends."""
+    return LABEL.sub("", diff)
+
+
 def without(tag: str, diff: str) -> str:
     """The text a diff stands for once every <tag>…</tag> is dropped."""
+    diff = unlabelled(diff)
     other = "ins" if tag == "del" else "del"
     kept = re.sub(rf"<{tag}>.*?</{tag}>", "", diff, flags=re.S)
     return html.unescape(kept.replace(f"<{other}>", "").replace(f"</{other}>", "").replace("<br>", "\n"))
@@ -101,7 +109,7 @@ def test_dropping_the_insertions_gives_the_old_text_and_dropping_the_deletions_t
 
 @given(pair=pairs, budget=budgets)
 def test_a_diff_holds_no_markup_but_del_ins_and_br(pair, budget):
-    diff = diff_within(budget, *pair)
+    diff = unlabelled(diff_within(budget, *pair))
     assert "<" not in OUR_TAGS.sub("", diff) and ">" not in OUR_TAGS.sub("", diff)
     # Each <del> and <ins> is closed before the next opens, and none is empty.
     tags = re.findall(r"</?(?:del|ins)>", diff)
@@ -130,21 +138,48 @@ def test_short_texts_get_the_diff_of_one_comparison_over_all_their_words(pair):
         else:
             expected.append(f"<del>{escape(removed)}</del>" if removed else "")
             expected.append(f"<ins>{escape(added)}</ins>" if added else "")
-    assert word_diff(*pair) == "".join(expected).replace("\n", "<br>")
+    assert unlabelled(word_diff(*pair)) == "".join(expected).replace("\n", "<br>")
 
 
 def test_short_texts_are_compared_word_by_word():
-    assert word_diff("Brech ar y croen.", "Cosi ar y croen.") == "<del>Brech</del><ins>Cosi</ins> ar y croen."
-    assert word_diff("A rash & <pain>.", "A rash.\n\nPain.") == (
+    assert (
+        unlabelled(word_diff("Brech ar y croen.", "Cosi ar y croen.")) == "<del>Brech</del><ins>Cosi</ins> ar y croen."
+    )
+    assert unlabelled(word_diff("A rash & <pain>.", "A rash.\n\nPain.")) == (
         "A rash<del> &amp; &lt;pain&gt;</del>.<ins><br><br>Pain.</ins>"
     )
+
+
+def test_each_change_says_in_words_where_it_starts_and_ends():
+    # Without colour "Doctors" replaced by "Specialists" read "DoctorsSpecialists",
+    # and "2.5" replaced by "25" read "2.525"; a screen reader said nothing at all.
+    diff = word_diff("Doctors give 2.5 mg.", "Specialists give 25 mg")
+    spoken = re.sub(r"<[^>]+>", "", diff)
+    assert spoken == (
+        "removed: Doctors end of removal" "added: Specialists end of addition"
+        " give removed: 2.5 end of removal" "added: 25 end of addition"
+        " mg" "removed: . end of removal"
+    )  # fmt: skip
+    # Every change opens and closes with its words, which are never themselves marked up.
+    for tag, start, end in (("del", "removed: ", " end of removal"), ("ins", "added: ", " end of addition")):
+        for content in re.findall(rf"<{tag}>(.*?)</{tag}>", diff):
+            assert content.startswith(f'<span class="diff-label">{start}</span>')
+            assert content.endswith(f'<span class="diff-label">{end}</span>')
+
+
+def test_the_words_are_in_the_admins_language():
+    with translation.override("cy"):
+        diff = word_diff("Brech", "Cosi")
+    with translation.override("en"):
+        english = word_diff("Brech", "Cosi")
+    assert diff != english and "removed:" not in diff and "Brech" in diff
 
 
 def test_one_changed_word_in_a_long_text_is_marked_alone():
     old = "\n\n".join(long_text(random.Random(1)))
     middle = old.index(" glucagon.", len(old) // 2) + 1
     new = old[:middle] + "insulin" + old[middle + len("glucagon") :]
-    diff = word_diff(old, new)
+    diff = unlabelled(word_diff(old, new))
     assert re.findall(r"<(?:del|ins)>.*?</(?:del|ins)>", diff) == ["<del>glucagon</del>", "<ins>insulin</ins>"]
 
 
@@ -157,7 +192,7 @@ def test_words_changed_all_over_a_long_text_are_each_marked_alone():
     gone = next(index + 1 for index, _old, _new in changes[1:] if index + 1 not in edited)
     del changed[gone]
     changed.insert(changes[0][0] + 1, "A new paragraph about follow up appointments.")
-    diff = word_diff("\n\n".join(blocks), "\n\n".join(changed))
+    diff = unlabelled(word_diff("\n\n".join(blocks), "\n\n".join(changed)))
     removed = re.findall(r"<del>(.*?)</del>", diff)
     added = re.findall(r"<ins>(.*?)</ins>", diff)
     assert [word for word in removed if "<br>" not in word] == [word for _index, word, _new in changes]
@@ -203,7 +238,7 @@ def test_a_long_changed_passage_without_sentences_is_shown_removed_and_added_who
     words = [rng.choice(["tumour", "glucagon", "pancreas", "scan", "rash"]) for _ in range(20_000)]
     changed = ["SCAN" if index % 1000 == 500 else word for index, word in enumerate(words)]
     old, new = " ".join(words), " ".join(changed)
-    diff = word_diff(old, new)
+    diff = unlabelled(word_diff(old, new))
     assert without("ins", diff) == old and without("del", diff) == new
     assert diff.count("<del>") == 1 and diff.count("<ins>") == 1
     assert diff.startswith(" ".join(words[:500]) + " <del>")

@@ -74,7 +74,7 @@ def test_fallback_wording_is_the_signed_off_version_not_the_working_copy(client)
 def test_untranslated_section_without_signed_off_source_wording_cannot_be_published():
     page = PageFactory(title_en="Glucagonoma", title_ar="ورم")
     SectionFactory(page=page, heading_en="Treatment", body_en="<p>Surgery.</p>")
-    with pytest.raises(NotTranslated, match="no ar text and no signed-off en text"):
+    with pytest.raises(NotTranslated, match="no العربيّة text and no signed-off English text"):
         publish_fixture(page, "ar")
     publish_fixture(page, "en")
     SectionFactory(page=page, heading_en="New, never signed off", body_en="<p>New.</p>")

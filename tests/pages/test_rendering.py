@@ -69,8 +69,9 @@ def test_rendering_again_empties_the_page_cache(client, page):
 
 def test_a_reader_of_another_language_gets_the_fallback_rendered_for_them(client, page):
     html = client.get("/ar/glucagonoma/").content.decode()
-    assert '<html lang="ar" dir="rtl">' in html and '<article class="page" lang="en" dir="ltr">' in html
-    assert "<p>Surgery.</p>" in html
+    assert '<html lang="ar" dir="rtl">' in html and '<article class="page" lang="ar" dir="rtl">' in html
+    assert '<h1 lang="en" dir="ltr">Glucagonoma</h1>' in html
+    assert '<section aria-labelledby="treatment" lang="en" dir="ltr">' in html and "<p>Surgery.</p>" in html
 
 
 def test_a_fallback_page_is_stored_and_read_whole_in_one_query(client, page, django_assert_num_queries):
@@ -97,3 +98,43 @@ def test_withdrawing_drops_the_stored_rendering(client, page):
     assert (snapshot.html, snapshot.html_key) == ("", "")
     response = client.get("/en/glucagonoma/")
     assert response.status_code == 410 and "Surgery" not in response.content.decode()
+
+
+def test_a_fallback_composed_before_it_named_pages_in_each_readers_language_is_still_shown(client):
+    # As a version published by an earlier release left it: the pages around it in its own language only.
+    parent = PageFactory(slug="nets", title_en="Neuroendocrine cancer", title_cy="Canser niwroendocrin")
+    publish_fixture(parent, "en", "cy")
+    page = PageFactory(slug="tests", parent=parent, title_en="Tests")
+    SectionFactory(page=page, heading_en="Blood tests", body_en="<p>A blood sample.</p>")
+    publish_fixture(page, "en")
+    snapshot = LiveSnapshot.objects.get(page=page)
+    assert snapshot.content["navigation_for"]["cy"]["breadcrumbs"][0]["title"] == "Canser niwroendocrin"
+    del snapshot.content["navigation_for"]
+    LiveSnapshot.objects.filter(pk=snapshot.pk).update(content=snapshot.content, html_key="an older release")
+    html = client.get("/cy/nets/tests/").content.decode()
+    assert '<a href="/en/nets/" lang="en" dir="ltr">Neuroendocrine cancer</a>' in html and "A blood sample." in html
+    # After the deploy, rendering the live pages again composes it anew: the Welsh parent by its Welsh name.
+    call_command("render_live_pages", stdout=io.StringIO())
+    assert "navigation_for" in LiveSnapshot.objects.get(page=page).content
+    html = client.get("/cy/nets/tests/").content.decode()
+    assert '<a href="/cy/nets/">Canser niwroendocrin</a>' in html and "A blood sample." in html
+
+
+def test_how_a_language_writes_dates_is_part_of_the_rendering_key(tmp_path, settings):
+    # A package of formats like config.formats, with Welsh dates written another way.
+    package = tmp_path / "otherformats"
+    (package / "cy").mkdir(parents=True)
+    for path in (package / "__init__.py", package / "cy" / "__init__.py"):
+        path.write_text("")
+    (package / "cy" / "formats.py").write_text('DATE_FORMAT = "j F Y"\n')
+    rendering.key.cache_clear()
+    before = rendering.key()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.syspath_prepend(str(tmp_path))
+        settings.FORMAT_MODULE_PATH = ["otherformats"]
+        rendering.key.cache_clear()
+        first = rendering.key()
+        (package / "cy" / "formats.py").write_text('DATE_FORMAT = "d/m/Y"\n')
+        rendering.key.cache_clear()
+        assert rendering.key() != first != before
+    rendering.key.cache_clear()

@@ -573,3 +573,27 @@ def test_a_change_of_direction_shows_in_the_review_comparison(client):
     assert Section.objects.get(page=page).body_en == '<p dir="rtl" lang="ar">طفح</p>'
     html = client.get(f"/admin/pages/page/{page.pk}/history/compare/", {"old": before, "new": before + 1}).content
     assert "dir=rtl" in html.decode()
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("<p>Rash.</p><p></p><p>Weight loss.</p>", "<p>Rash.</p><p>Weight loss.</p>"),
+        ("<p>Rash.</p><p><br></p><p>\xa0</p><p> </p>", "<p>Rash.</p>"),
+        ("<h3> </h3><p><strong>\xa0</strong><br></p><p>Rash.<br></p>", "<p>Rash.<br></p>"),
+        ("<ul><li><p></p></li><li><p>Rash</p></li></ul>", "<ul><li>Rash</li></ul>"),
+        ("<ol><li><p> </p></li></ol><p>Rash.</p>", "<p>Rash.</p>"),
+    ],
+)
+def test_empty_paragraphs_headings_items_and_lists_are_not_stored(typed, stored):
+    assert richtext.sanitise(typed) == stored
+
+
+EMPTY = re.compile(r"<(p|h3|h4|li|ul|ol)(?:\s[^>]*)?>(?:\s|\xa0|<br>)*</\1>")
+
+
+@given(st.lists(st.sampled_from([*KEPT, "<p></p>", "<p><br></p>", "<li> </li>", "<ul></ul>", "\xa0"]), max_size=10))
+def test_nothing_empty_is_ever_stored(fragments):
+    html = richtext.sanitise("".join(fragments))
+    assert not EMPTY.search(html)
+    assert richtext.sanitise(html) == html

@@ -10,6 +10,7 @@ from django.db import connection
 from pages.models import Page
 from pages.publishing import withdraw
 from tests.factories import PageFactory, SectionFactory, edited, publish_fixture
+from tests.public_pages import language_of
 
 pytestmark = pytest.mark.django_db
 
@@ -248,3 +249,48 @@ def test_excerpts_keep_headings_paragraphs_and_list_items_apart(client):
     publish_fixture(page, "en")
     _titles, html = results(client, "en", "rash")
     assert "Symptoms · Symptoms come from the hormone. · a <mark>rash</mark> · weight loss" in html
+
+
+def test_a_line_break_typed_inside_a_paragraph_does_not_split_it(client):
+    with edited():
+        page = PageFactory(slug="glucagonoma", title_en="Glucagonoma")
+        SectionFactory(page=page, heading_en="Symptoms", body_en="<p>Symptoms come from\nthe hormone: a rash.</p>")
+    publish_fixture(page, "en")
+    _titles, html = results(client, "en", "rash")
+    assert "Symptoms · Symptoms come from the hormone: a <mark>rash</mark>" in html
+
+
+@pytest.fixture
+def partly_translated():
+    """An Arabic page with a section still in English (its signed-off English wording)."""
+    with edited():
+        page = PageFactory(slug="octreotide", title_en="Octreotide", title_ar="أوكتريوتيد")
+        SectionFactory(page=page, heading_en="How it works", heading_ar="كيف يعمل",
+                       body_en="<p>Octreotide slows hormone release.</p>",
+                       body_ar="<p>يبطئ octreotide إفراز الهرمونات.</p>")  # fmt: skip
+        SectionFactory(page=page, heading_en="Side effects", body_en="<p>Octreotide can upset your stomach.</p>")
+    publish_fixture(page, "en", "ar")
+    return page
+
+
+def excerpt_of(html: str) -> str:
+    return re.search(r'<ol class="results">.*?<p\b.*?</p>', html, re.S).group(0)
+
+
+def test_english_wording_in_an_arabic_result_says_it_is_english(client, partly_translated):
+    _titles, html = results(client, "ar", "stomach")
+    excerpt = excerpt_of(html)
+    assert language_of(excerpt, "upset your") == ("en", "ltr")
+    assert "<mark>stomach</mark>" in excerpt
+
+
+def test_an_excerpt_in_two_languages_marks_each_piece_with_its_own(client, partly_translated):
+    _titles, html = results(client, "ar", "octreotide")
+    excerpt = excerpt_of(html)
+    assert language_of(excerpt, "إفراز الهرمونات") == ("", "")  # the page's own: Arabic, right to left
+    assert language_of(excerpt, "can upset your stomach") == ("en", "ltr")
+
+
+def test_results_in_the_readers_language_carry_no_language_of_their_own(client, partly_translated):
+    _titles, html = results(client, "en", "octreotide")
+    assert " lang=" not in html.split('<ol class="results">')[1].split("</ol>")[0]

@@ -3,8 +3,10 @@
 import re
 
 import pytest
+from django.utils import translation
 
 from tests.factories import PageFactory, SectionFactory, publish_fixture
+from tests.public_pages import language_of
 
 pytestmark = pytest.mark.django_db
 
@@ -93,7 +95,7 @@ def test_welsh_page_falls_back_to_english_with_notice(client):
     html = response.content.decode()
     assert response.status_code == 200
     assert attribute(html, "html", "lang") == "cy"
-    assert '<article class="page" lang="en" dir="ltr">' in html
+    assert '<h1 lang="en" dir="ltr">Tests</h1>' in html
     assert "Nid yw'r dudalen hon ar gael yn Gymraeg eto. Fe'i dangosir yn Saesneg." in html  # mutated, not “yn Cymraeg”
     assert '<link rel="canonical" href="http://127.0.0.1:8000/en/tests/">' in html
     assert '<link rel="alternate" hreflang="en" href="http://127.0.0.1:8000/en/tests/">' in html
@@ -190,3 +192,115 @@ def test_the_home_and_search_pages_offer_every_language_too(client, glucagonoma)
     assert 'aria-current="page">Cymraeg' in switcher
     found = client.get("/cy/search/", {"q": "glwcagonoma"}).content.decode()
     assert 'href="/en/search/?q=glwcagonoma"' in found and 'href="/ar/search/?q=glwcagonoma"' in found
+
+
+@pytest.fixture
+def english_only():
+    """A page live in English only, under a topic live in English and Welsh, with a related
+    page live in English and Welsh and another in English only."""
+    parent = PageFactory(slug="nets", title_en="Neuroendocrine cancer", title_cy="Canser niwroendocrin")
+    publish_fixture(parent, "en", "cy")
+    treatment = PageFactory(slug="treatment", title_en="Treatment", title_cy="Triniaeth")
+    publish_fixture(treatment, "en", "cy")
+    survival = PageFactory(slug="survival", title_en="Survival")
+    publish_fixture(survival, "en")
+    page = PageFactory(slug="tests", parent=parent, title_en="Tests", summary_en="How a NET is found.")
+    page.related.set([treatment, survival])
+    SectionFactory(page=page, heading_en="Blood tests", body_en="<p>A blood sample.</p>")
+    publish_fixture(page, "en")
+    return page
+
+
+@pytest.mark.parametrize(("language", "direction"), [("cy", "ltr"), ("ar", "rtl")])
+def test_a_fallback_page_is_marked_english_only_where_its_wording_is(client, english_only, language, direction):
+    html = client.get(f"/{language}/nets/tests/").content.decode()
+    for wording in ("How a NET is found.", "Blood tests", "A blood sample.", "Survival"):
+        assert language_of(html, wording) == ("en", "ltr"), wording
+    # The site's own words, around the English wording, are in the reader's language.
+    with translation.override(language):
+        site_words = [translation.gettext(words) for words in
+                      ("On this page", "Last reviewed:", "Next review due:", "Related pages")]  # fmt: skip
+        reviewed_by = translation.gettext("Clinically reviewed by %(name)s.").split("%(name)s")[0].strip()
+    for words in [*site_words, reviewed_by]:
+        assert language_of(html, words) == (language, direction), words
+    assert '<h1 lang="en" dir="ltr">Tests</h1>' in html
+    assert '<section aria-labelledby="blood-tests" lang="en" dir="ltr">' in html
+
+
+def test_a_fallback_pages_links_name_pages_in_the_readers_language_where_they_are_live_in_it(client, english_only):
+    html = client.get("/cy/nets/tests/").content.decode()
+    breadcrumbs = re.search(r'<nav class="breadcrumbs".*?</nav>', html, re.S).group(0)
+    assert '<li><a href="/cy/nets/">Canser niwroendocrin</a></li>' in breadcrumbs
+    assert '<li aria-current="page"><bdi lang="en" dir="ltr">Tests</bdi></li>' in breadcrumbs
+    related = re.search(r'<nav class="related".*?</nav>', html, re.S).group(0)
+    assert '<a href="/cy/treatment/">Triniaeth</a>' in related
+    assert '<a href="/cy/survival/" lang="en" dir="ltr">Survival</a>' in related
+
+
+def test_an_arabic_fallback_pages_english_crumbs_are_isolated_in_the_right_to_left_list(client, english_only):
+    html = client.get("/ar/nets/tests/").content.decode()
+    breadcrumbs = re.search(r'<nav class="breadcrumbs".*?</nav>', html, re.S).group(0)
+    # The list items run right to left, with their separators; each English title in its own direction.
+    assert "<li>" in breadcrumbs and "<li " not in breadcrumbs.replace('<li aria-current="page">', "")
+    assert '<a href="/ar/nets/" lang="en" dir="ltr">Neuroendocrine cancer</a>' in breadcrumbs
+    assert '<li aria-current="page"><bdi lang="en" dir="ltr">Tests</bdi></li>' in breadcrumbs
+
+
+def test_a_parent_going_live_in_welsh_later_is_named_in_welsh_on_the_fallback(client, django_assert_num_queries):
+    parent = PageFactory(slug="nets", title_en="Neuroendocrine cancer", title_cy="Canser niwroendocrin")
+    publish_fixture(parent, "en")
+    page = PageFactory(slug="tests", parent=parent, title_en="Tests")
+    SectionFactory(page=page, heading_en="Blood tests", body_en="<p>A blood sample.</p>")
+    publish_fixture(page, "en")
+    assert (
+        '<a href="/cy/nets/" lang="en" dir="ltr">Neuroendocrine cancer</a>'
+        in client.get("/cy/nets/tests/").content.decode()
+    )
+    publish_fixture(parent, "cy")
+    with django_assert_num_queries(1):  # stored again when the parent went live in Welsh
+        html = client.get("/cy/nets/tests/").content.decode()
+    assert '<li><a href="/cy/nets/">Canser niwroendocrin</a></li>' in html
+
+
+@pytest.fixture
+def glossary():
+    page = PageFactory(slug="biopsy", title_en="Biopsy")
+    SectionFactory(page=page, heading_en="Tests", body_en='<p>You may have a <a href="term:biopsy" title="Taking a '
+                   'small sample of tissue.">biopsy</a> or a <a href="term:scan" title="A picture of the inside of '
+                   'the body.">scan</a>.</p>')  # fmt: skip
+    SectionFactory(page=page, heading_en="Results", body_en='<p>The <a href="term:biopsy" title="Taking a small '
+                   'sample of tissue.">biopsy</a> results take a week.</p>')  # fmt: skip
+    publish_fixture(page, "en")
+    return page
+
+
+def element_with_id(html: str, id: str) -> str:
+    """The start tag of the only element with ``id``, and what follows it up to the next tag."""
+    (found,) = re.findall(rf'<[a-z]+\b[^>]*\bid="{re.escape(id)}"[^>]*>[^<]*', html)
+    return found
+
+
+def test_each_use_of_a_glossary_term_is_described_by_its_definition(client, glossary, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        html = client.get("/en/biopsy/").content.decode()
+    uses = re.findall(r'<a class="term" href="#([^"]+)" aria-describedby="([^"]+)"[^>]*>([^<]+)</a>', html)
+    assert [(term, text) for term, _definition, text in uses] == [
+        ("term-biopsy", "biopsy"), ("term-scan", "scan"), ("term-biopsy", "biopsy")
+    ]  # fmt: skip
+    assert element_with_id(html, uses[0][1]).endswith(">Taking a small sample of tissue.")
+    assert element_with_id(html, uses[1][1]).endswith(">A picture of the inside of the body.")
+    assert uses[2][1] == uses[0][1]
+    assert len(re.findall(r'<a class="term"', html)) == 3
+
+
+def test_a_glossary_entry_leads_back_to_where_the_term_is_first_used(client, glossary):
+    html = client.get("/en/biopsy/").content.decode()
+    entries = re.findall(r'<dt id="([^"]+)">.*?<a class="back" href="#([^"]+)" aria-describedby="([^"]+)">([^<]+)</a>',
+                         html, re.S)  # fmt: skip
+    assert [(term, described_by, text) for term, _back, described_by, text in entries] == [
+        ("term-biopsy", "term-biopsy", "Back to the text"), ("term-scan", "term-scan", "Back to the text")
+    ]  # fmt: skip
+    first_uses = [element_with_id(html, back) for _term, back, _described_by, _text in entries]
+    assert first_uses[0].startswith('<a class="term" href="#term-biopsy"') and first_uses[0].endswith(">biopsy")
+    assert first_uses[1].startswith('<a class="term" href="#term-scan"') and first_uses[1].endswith(">scan")
+    assert html.index(first_uses[0]) < html.index("The <a class=")  # the first of its two uses

@@ -10,6 +10,7 @@ in a body or a header. The same walk, done by people who may read drafts, must
 find the word, which proves the walk reaches the views that show drafts.
 """
 
+import datetime
 import itertools
 import re
 import secrets
@@ -23,13 +24,14 @@ from django.contrib.contenttypes.models import ContentType
 from django.test import Client
 from django.urls import URLResolver, get_resolver, resolve
 from django.urls.resolvers import RegexPattern
+from django.utils import timezone
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from pages import languages, sitemaps
 from pages.models import Page, PageRevision, Section
-from review import roles, services
-from review.models import ReviewRequest, State
+from review import roles, scheduling, services
+from review.models import ReviewRequest, ScheduledStep, State
 from tests.factories import PageFactory, SectionFactory, UserFactory, edited
 
 pytestmark = pytest.mark.django_db
@@ -106,6 +108,8 @@ def draft(settings) -> Draft:
         symptoms.save()
     english, welsh = services.submit(page=live, languages=["en", "cy"], user=editor, comment="Updated advice.")
     services.approve(request=english, user=reviewer)  # approved, never published: the riskiest state
+    # ...and scheduled to go live tomorrow, which lists it on the page's sign-off panel.
+    scheduling.schedule_publish(request=english, user=publisher, at=timezone.now() + datetime.timedelta(days=1))
     assert ReviewRequest.objects.get(pk=welsh.pk).state == State.IN_REVIEW
 
     # A page below it that has never been live, sent back for changes.
@@ -195,6 +199,7 @@ def parameter_values(route: Route) -> list[dict]:
         "pk": lambda: ids(route.model),
         "page_id": lambda: [str(pk) for pk in page_ids],
         "request_id": lambda: ids(ReviewRequest),
+        "step_id": lambda: ids(ScheduledStep),
         "number": lambda: [str(number) for number in range(1, latest + 2)],
         "language": lambda: list(languages.codes()),
         # The sitemap's sections and their pages, and a section it does not have.

@@ -102,6 +102,9 @@ def test_revisions_are_numbered_and_described_as_history_does(scale_site):
             state = history.page_state(revision)
             assert revision.languages == history.changed_languages(previous, state)
             assert revision.structure_changed == (previous is None or history.structure_changed(previous, state))
+            assert revision.every_language_changed == (
+                previous is None or history.every_language_changed(previous, state)
+            )
             previous = state
         # The working copy is the last revision.
         sections = list(Section.objects.filter(page=page).values("id", "body_en", "body_cy", "heading_en"))

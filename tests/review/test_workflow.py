@@ -14,7 +14,7 @@ from django.core.management import CommandError, call_command
 from pages.models import LiveSnapshot
 from review import roles, services
 from review.models import Notification, Profile, ReviewRequest, State, Transition
-from tests.factories import PageFactory, UserFactory, edited, publish_fixture
+from tests.factories import PageFactory, SectionFactory, UserFactory, edited, publish_fixture
 from tests.review.steps import (
     TODAY,
     approve,
@@ -234,7 +234,7 @@ def test_submitting_refuses_what_cannot_be_reviewed(client, people, page):
     response = submit(client, people["editor"], page, "en")
     assert "is not newer than the live" in messages_of(response)[-1]
     response = submit(client, people["editor"], page, "ar")
-    assert "has no title in ar" in messages_of(response)[-1]
+    assert "has no title in العربيّة" in messages_of(response)[-1]
     response = as_user(client, people["editor"]).post(f"/admin/pages/page/{page.pk}/workflow/submit/", {})
     assert "Choose at least one language" in messages_of(response)[-1]
     assert not ReviewRequest.objects.exists() and not Transition.objects.exists()
@@ -342,7 +342,7 @@ def test_the_review_screen_shows_the_diff_against_live_and_a_never_cached_previe
     review = open_request(page, "cy")
     screen = as_user(client, people["reviewer"]).get(f"/admin/pages/page/{page.pk}/workflow/review/{review.pk}/")
     html = screen.content.decode()
-    assert re.search(r"<ins>\s*prin\s*</ins>", html)
+    assert re.search(r"<ins><span class=\"diff-label\">added: </span>\s*prin\s*<span", html)
     preview_url = f"/admin/pages/page/{page.pk}/preview/{review.revision.number}/cy/"
     assert preview_url in html
     preview = client.get(preview_url)
@@ -669,6 +669,27 @@ def test_the_page_list_says_newer_draft_only_for_the_languages_that_changed(clie
     assert "en: live, with a newer draft" not in html
 
 
+def test_a_new_owner_or_a_move_is_no_newer_draft_but_reordered_sections_are_in_every_language(client, people):
+    page = PageFactory(slug="glucagonoma", title_en="Glucagonoma", title_cy="Glwcagonoma")
+    first = SectionFactory(page=page, position=0, heading_en="Symptoms", heading_cy="Symptomau")
+    second = SectionFactory(page=page, position=1, heading_en="Treatment", heading_cy="Triniaeth")
+    publish_fixture(page, "en", "cy")
+
+    def states():
+        html = as_user(client, people["editor"]).get("/admin/pages/page/").content.decode()
+        return {code: f"{code}: live, with a newer draft" in html for code in ("en", "cy")}
+
+    edit(client, people["editor"], page, owner=people["editor2"].pk)
+    services.move(
+        page=page, parent=None, slug="glucagonoma-tumour", position=0, user=people["publisher"], comment="Clearer."
+    )
+    assert states() == {"en": False, "cy": False}
+    page.refresh_from_db()
+    edit(client, people["editor"], page, **{"sections-0-position": "1", "sections-1-position": "0"})
+    assert [s.pk for s in page.sections.order_by("position")] == [second.pk, first.pk]
+    assert states() == {"en": True, "cy": True}
+
+
 def test_the_workflow_screens_have_the_admins_own_breadcrumbs(client, people, page):
     services.submit(page=page, languages=["en"], user=people["editor"])
     publish_fixture(PageFactory(slug="live", title_en="Live"), "en")
@@ -692,3 +713,14 @@ def test_a_new_owner_alone_ticks_no_language_in_the_submit_panel(client, people,
     boxes = dict(re.findall(r'<input type="checkbox" name="languages" value="(\w+)"([^>]*)>', html))
     assert [code for code, attributes in boxes.items() if "checked" in attributes] == []
     assert "changed since the live version" not in html
+
+
+@pytest.mark.parametrize("language", ["en", "cy", "ar"])
+def test_the_proposed_review_dates_fill_the_date_fields_in_every_language(client, people, page, fixed_day, language):
+    # A date field takes only YYYY-MM-DD; "25/11/2026" left the Welsh fields empty, and the browser refused to approve.
+    submit(client, people["editor"], page, "en")
+    review = open_request(page)
+    url = f"/admin/pages/page/{page.pk}/workflow/review/{review.pk}/"
+    html = as_user(client, people["reviewer"]).get(url, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    assert 'type="date" name="last_reviewed" value="2026-11-25"' in html
+    assert 'type="date" name="next_review_due" value="2029-11-25"' in html

@@ -20,6 +20,7 @@ between, they must show the same as if they had been rebuilt.
 """
 
 import copy
+import datetime
 import itertools
 import re
 import xml.etree.ElementTree as ElementTree
@@ -32,15 +33,15 @@ from django.conf import settings as django_settings
 from django.db import transaction
 from django.db.models import Max
 from django.test import Client, override_settings
-from django.utils import translation
+from django.utils import timezone, translation
 from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from pages import cache, history, publishing, snapshots
 from pages.models import LiveSnapshot, Page, PageRevision, Publication, Redirect, Section
-from review import roles, services
-from review.models import Notification, ReviewRequest, State, Transition
+from review import roles, scheduling, services
+from review.models import Notification, ReviewRequest, ScheduledStep, State, Transition
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -211,7 +212,24 @@ STEPS = {
     "act_out_of_turn": 2,
     "read_public_pages": 1,
     "rebuild_waiting": 1,
+    "schedule": 2,
+    "cancel_scheduled": 1,
+    "run_scheduled": 2,
 }
+# How far ahead the machine schedules steps, and how far the frequent job's clock is
+# ahead when it runs: every waiting step is due whenever the job runs.
+SCHEDULE_AHEAD = datetime.timedelta(minutes=1)
+JOB_AHEAD = datetime.timedelta(minutes=2)
+
+
+@dataclass
+class Scheduled:
+    """A step waiting for its time, as the model expects the database to hold it."""
+
+    action: str  # "publish" or "withdraw"
+    person: str
+    page: int
+    request: int | None = None
 
 
 @settings(max_examples=50, stateful_step_count=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -233,6 +251,7 @@ class SignOffWorkflow(RuleBasedStateMachine):
         self.writer: dict[str, str | None] = {}  # token -> who wrote it
         self.approved: dict[str, set[str]] = {code: set() for code in LANGUAGES}  # tokens signed off, by language
         self.requests: dict[int, Request] = {}
+        self.scheduled: dict[int, Scheduled] = {}  # waiting steps, by primary key
         self.withdrawn = False
         self.unannounced = False  # a change to the live site nobody announced since the pages were last read
         self.last_transition = Transition.objects.aggregate(last=Max("pk"))["last"] or 0
@@ -273,6 +292,8 @@ class SignOffWorkflow(RuleBasedStateMachine):
             "reconfirm": self.live_versions(),
             "withdraw": self.live_versions() and not self.withdrawn,
             "rebuild_waiting": LiveSnapshot.objects.filter(needs_rebuild=True).exists(),
+            "cancel_scheduled": bool(self.scheduled),
+            "run_scheduled": bool(self.scheduled),
         }
         steps = [name for name, weight in STEPS.items() if possible.get(name, True) for _ in range(weight)]
         getattr(self, data.draw(st.sampled_from(steps), label="step"))(data)
@@ -514,9 +535,10 @@ class SignOffWorkflow(RuleBasedStateMachine):
             list(LiveSnapshot.objects.order_by("pk").values_list("pk", "source", "content", "withdrawn_at", "path")),
             list(Page.objects.order_by("pk").values_list("pk", "path", "position")),
             list(Redirect.objects.order_by("pk").values_list("old_path", "page_id")),
+            list(ScheduledStep.objects.order_by("pk").values_list("pk", "outcome")),
         )
 
-    def attempt(self, refusal: type[services.WorkflowError] | None, step, **kwargs):
+    def attempt(self, refusal: type[services.WorkflowError] | None, step, /, **kwargs):
         """Run ``step``; the model expects it to go ahead (``refusal`` None) or to be refused."""
         before = self.fingerprint()
         try:
@@ -532,8 +554,12 @@ class SignOffWorkflow(RuleBasedStateMachine):
         return result
 
     def check_log(self, person: str, steps: int) -> None:
+        self.check_log_of([person] * steps)
+
+    def check_log_of(self, people: list[str | None]) -> None:
+        """The log's new rows, by who took each (None: refused when it fell due)."""
         logged = Transition.objects.filter(pk__gt=self.last_transition).order_by("pk")
-        assert list(logged.values_list("user__username", flat=True)) == [person] * steps, "the log misses or adds steps"
+        assert list(logged.values_list("user__username", flat=True)) == people, "the log misses or adds steps"
         self.last_transition = max(logged.values_list("pk", flat=True), default=self.last_transition)
 
     def supersede(self, page: int, language: str, states, *, up_to: int | None = None, spare=None) -> int:
@@ -626,29 +652,40 @@ class SignOffWorkflow(RuleBasedStateMachine):
             request.state = State.CHANGES_REQUESTED
             self.check_log(person, 1)
 
-    def publish_as(self, person: str, pk: int) -> None:
+    def publish_refusal(self, person: str, pk: int, *, scheduling: bool = False) -> type[services.WorkflowError] | None:
+        """What publishing ``pk`` as ``person`` now meets, by the model; or scheduling it,
+        which leaves a newer live version to be found when the step runs."""
+        request = self.requests[pk]
+        live = self.pages[request.page].live_in(request.language)
+        if not may(person, "publish"):
+            return services.NotAllowed
+        if request.state != State.APPROVED:
+            return services.WorkflowError
+        if django_settings.REVIEW_REQUIRE_THIRD_PERSON and person in {request.approved_by, *request.authors}:
+            return services.NotAllowed
+        if live is not None and live.revision > request.revision and not scheduling:
+            return services.WorkflowError
+        if scheduling and any(waiting.request == pk for waiting in self.scheduled.values()):
+            return services.WorkflowError
+        return None
+
+    def published(self, pk: int) -> int:
+        """The model after ``pk`` went live: how many requests that superseded."""
         request = self.requests[pk]
         model = self.pages[request.page]
-        live = model.live_in(request.language)
-        refusal = None
-        if not may(person, "publish"):
-            refusal = services.NotAllowed
-        elif request.state != State.APPROVED:
-            refusal = services.WorkflowError
-        elif django_settings.REVIEW_REQUIRE_THIRD_PERSON and person in {request.approved_by, *request.authors}:
-            refusal = services.NotAllowed
-        elif live is not None and live.revision > request.revision:
-            refusal = services.WorkflowError
-        published = ReviewRequest.objects.get(pk=pk)
-        if self.attempt(refusal, services.publish, request=published, user=self.users[person]) is None:
-            return
         if request.revision < max(model.revisions):
             event("publish: an approved revision older than the working copy")
         model.live[request.language] = Live(request.wording, request.revision, request.authors, request.approved_by)
         model.last_published[request.language] = request.revision
         request.state = State.PUBLISHED
-        superseded = self.supersede(request.page, request.language, OPEN, up_to=request.revision, spare=request)
-        self.check_log(person, 1 + superseded)
+        return self.supersede(request.page, request.language, OPEN, up_to=request.revision, spare=request)
+
+    def publish_as(self, person: str, pk: int) -> None:
+        refusal = self.publish_refusal(person, pk)
+        published = ReviewRequest.objects.get(pk=pk)
+        if self.attempt(refusal, services.publish, request=published, user=self.users[person]) is None:
+            return
+        self.check_log(person, 1 + self.published(pk))
 
     def reconfirm_as(self, person: str, page: int, language: str) -> None:
         model = self.pages[page]
@@ -673,21 +710,96 @@ class SignOffWorkflow(RuleBasedStateMachine):
         self.requests[new] = Request(page, language, live.revision, State.PUBLISHED, live.authors, person, live.wording)
         self.check_log(person, 1)
 
-    def withdraw_as(self, person: str, page: int, reason: str) -> None:
-        model = self.pages[page]
-        refusal = None
+    def withdraw_refusal(self, person: str, page: int, reason: str) -> type[services.WorkflowError] | None:
         if not may(person, "withdraw"):
-            refusal = services.NotAllowed
-        elif not reason.strip() or not any(model.live_in(code) for code in LANGUAGES):
-            refusal = services.WorkflowError
-        if self.attempt(refusal, services.withdraw, page=model.page, user=self.users[person], reason=reason) is None:
-            return
-        for live in model.live.values():
+            return services.NotAllowed
+        if not reason.strip() or not any(self.pages[page].live_in(code) for code in LANGUAGES):
+            return services.WorkflowError
+        return None
+
+    def withdrawn_now(self, page: int) -> int:
+        """The model after ``page`` was withdrawn: how many requests that superseded."""
+        for live in self.pages[page].live.values():
             live.withdrawn = True
         self.withdrawn = True
         # A recall ends every request of the page on its way: it comes back only through a new sign-off.
-        superseded = sum(self.supersede(page, language, OPEN) for language in LANGUAGES)
-        self.check_log(person, 1 + superseded)
+        return sum(self.supersede(page, language, OPEN) for language in LANGUAGES)
+
+    def withdraw_as(self, person: str, page: int, reason: str) -> None:
+        refusal = self.withdraw_refusal(person, page, reason)
+        model = self.pages[page]
+        if self.attempt(refusal, services.withdraw, page=model.page, user=self.users[person], reason=reason) is None:
+            return
+        self.check_log(person, 1 + self.withdrawn_now(page))
+
+    # Scheduled steps ---------------------------------------------------------------
+
+    def schedule(self, data):
+        """Someone asks for a publish or a recall at a time to come (refused unless the model says otherwise)."""
+        # Mostly a publisher, mostly of an approval: the rest are refused.
+        person = data.draw(st.sampled_from(["publisher"] * len(PEOPLE) + list(PEOPLE)), label="person")
+        at = timezone.now() + SCHEDULE_AHEAD
+        last = ScheduledStep.objects.aggregate(last=Max("pk"))["last"] or 0
+        if not self.withdrawn and not data.draw(st.sampled_from([True, True, True, False]), label="publish"):
+            page = data.draw(st.sampled_from([0, 1]), label="page")
+            refusal = self.withdraw_refusal(person, page, "Recall.")
+            if refusal is None and any(s.action == "withdraw" and s.page == page for s in self.scheduled.values()):
+                refusal = services.WorkflowError
+            step = self.attempt(
+                refusal,
+                scheduling.schedule_withdrawal,
+                page=self.pages[page].page,
+                user=self.users[person],
+                at=at,
+                reason="The dose in section 2 is wrong.",
+            )
+            scheduled = Scheduled("withdraw", person, page)
+        else:
+            if not self.requests:
+                return
+            approved = self.in_state(State.APPROVED)
+            pk = data.draw(st.sampled_from(approved * 3 + sorted(self.requests)), label="request")
+            refusal = self.publish_refusal(person, pk, scheduling=True)
+            request = ReviewRequest.objects.get(pk=pk)
+            step = self.attempt(refusal, scheduling.schedule_publish, request=request, user=self.users[person], at=at)
+            scheduled = Scheduled("publish", person, self.requests[pk].page, request=pk)
+        if step is None:
+            return
+        assert step.pk > last
+        self.scheduled[step.pk] = scheduled
+        self.check_log(person, 1)
+
+    def cancel_scheduled(self, data):
+        pk = data.draw(st.sampled_from(sorted(self.scheduled)), label="scheduled step")
+        person = data.draw(st.sampled_from(list(PEOPLE)), label="person")
+        waiting = self.scheduled[pk]
+        refusal = None if may(person, waiting.action) else services.NotAllowed
+        step = ScheduledStep.objects.get(pk=pk)
+        if self.attempt(refusal, scheduling.cancel, step=step, user=self.users[person]) is None:
+            return
+        del self.scheduled[pk]
+        self.check_log(person, 1)
+
+    def run_scheduled(self, data):
+        """The frequent job, a while later: every waiting step is due, and taken in order
+        as its step would be by whoever scheduled it, or refused and recorded as such."""
+        expected_log = []
+        outcomes = {}
+        for pk in sorted(self.scheduled):
+            waiting = self.scheduled.pop(pk)
+            if waiting.action == "publish":
+                refusal = self.publish_refusal(waiting.person, waiting.request)
+                superseded = 0 if refusal else self.published(waiting.request)
+            else:
+                refusal = self.withdraw_refusal(waiting.person, waiting.page, "Recall.")
+                superseded = 0 if refusal else self.withdrawn_now(waiting.page)
+            outcomes[pk] = "refused" if refusal else "done"
+            expected_log += [None] if refusal else [waiting.person] * (1 + superseded)
+            event(f"scheduled {waiting.action}: {outcomes[pk]}")
+        ran = scheduling.run_due(now=timezone.now() + JOB_AHEAD)
+        assert {r.step.pk: "refused" if r.refused else "done" for r in ran} == outcomes
+        assert dict(ScheduledStep.objects.filter(pk__in=outcomes).values_list("pk", "outcome")) == outcomes
+        self.check_log_of(expected_log)
 
     def move_as(self, data, person: str, page: int) -> None:
         model = self.pages[page]
@@ -892,7 +1004,7 @@ class SignOffWorkflow(RuleBasedStateMachine):
         response = self.client.get(f"/{language}/{path}/")
         found = set(TOKEN.findall(response.content.decode()))
         # The address shows the reader's language, else the source language, withdrawn or not,
-        # with links as built for the language shown.
+        # with links to the pages around it named in the reader's language where they are live in it.
         shown_in = language if language in model.live else SOURCE
         shown = model.live.get(shown_in)
         if shown is None:
@@ -906,7 +1018,7 @@ class SignOffWorkflow(RuleBasedStateMachine):
         for date in (snapshot.last_reviewed, snapshot.next_review_due):
             assert f'datetime="{date:%Y-%m-%d}"' in response.content.decode(), f"/{language}/{path}/ misses {date}"
         own = wording_tokens(shown.wording)
-        links = set().union(*self.links(page, shown_in).values())
+        links = set().union(*self.links(page, language).values())
         others = found - own
         assert own <= found, f"/{language}/{path}/ misses {own - found}"
         assert others <= {t for title, _code in links for t in TOKEN.findall(title)}, (

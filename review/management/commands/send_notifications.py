@@ -1,14 +1,20 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from review import notifications
+from review import notifications, scheduling
 from review.models import Notification
 
 
 class Command(BaseCommand):
-    help = "Send the workflow's queued e-mails, retrying those that failed. Run it every few minutes from cron."
+    help = (
+        "Take the publishing and withdrawals scheduled up to now, then send the workflow's queued e-mails, "
+        "retrying those that failed. Run it every few minutes from cron."
+    )
 
     def handle(self, *args, verbosity, **options):
+        for ran in scheduling.run_due():
+            if verbosity or ran.refused:
+                self.stdout.write(scheduling.describe(ran))
         waiting = Notification.objects.filter(sent_at__isnull=True, attempts__lt=notifications.MAX_ATTEMPTS).count()
         sent, failed = notifications.send()
         unsent = Notification.objects.filter(sent_at__isnull=True)

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from review import reminders
+from review import reminders, scheduling
 
 
 def parse_date(value: str) -> datetime.date:
@@ -17,7 +17,8 @@ def parse_date(value: str) -> datetime.date:
 class Command(BaseCommand):
     help = (
         "E-mail each page owner one digest of their live page versions whose clinical review is coming up, "
-        "due or overdue. Run it daily; reruns and concurrent runs send nothing twice."
+        "due or overdue. Run it daily; reruns and concurrent runs send nothing twice. It first takes the "
+        "publishing and withdrawals scheduled up to now (as send_notifications does)."
     )
 
     def add_arguments(self, parser):
@@ -26,6 +27,12 @@ class Command(BaseCommand):
 
     def handle(self, *args, dry_run, date, verbosity, **options):
         today = date or timezone.localdate()
+        if dry_run:
+            if due := scheduling.waiting_due():
+                self.stdout.write(f"{due} scheduled step(s) due; dry run: none taken.")
+        else:
+            for ran in scheduling.run_due():
+                self.stdout.write(scheduling.describe(ran))
         leads = ", ".join(str(days) for days in reminders.lead_times())
         if verbosity >= 2:
             self.stdout.write(f"Reviews due by {today} or within {leads} days of it")
