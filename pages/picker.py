@@ -102,7 +102,10 @@ def site_path(query: str) -> str | None:
     """The page path in an address typed or pasted (``https://host/cy/a/b/``, ``/cy/a/b/``,
     ``a/b``), or None if ``query`` does not look like an address."""
     if "://" in query:
-        query = urlsplit(query).path
+        try:
+            query = urlsplit(query).path
+        except ValueError:  # such as "http://[x": no address at all
+            return None
     elif not query.startswith("/"):
         return None
     parts = [part for part in query.split("/") if part]

@@ -92,11 +92,12 @@ SCHEME = re.compile(r"^\s*([a-zA-Z][a-zA-Z0-9+.-]*):")
 # The editor wraps every list item's text in a paragraph; storing one form only
 # keeps an unchanged list from showing up as changed in the page's history.
 LONE_PARAGRAPH_ITEM = re.compile(r"<li><p>((?:(?!</?p>|</?li>).)*)</p></li>", re.S)
-# A paragraph, heading, item or list with nothing to read in it (Enter pressed twice, a
-# line of spaces): readers would meet a gap, a screen reader an empty item. Lone line
-# breaks and spaces inside the inline marks count as nothing too.
+# A paragraph or heading with nothing to read in it (Enter pressed twice, a line of spaces):
+# readers would meet a gap. Lone line breaks and spaces inside the inline marks count as
+# nothing too. (List items stay: an empty one in a numbered list keeps the numbers the
+# reviewer signed off.) ``\s`` matches a no-break space as well.
 EMPTY_BLOCK = re.compile(
-    r"<(p|h3|h4|li|ul|ol)(?:\s[^>]*)?>(?:\s|\xa0|&nbsp;|<br>|<(strong|em|s|sub|sup|span)(?:\s[^>]*)?>(?:\s|\xa0|&nbsp;|<br>)*</\2>)*</\1>"
+    r"<(p|h3|h4)(?:\s[^>]*)?>(?:\s|&nbsp;|<br>|<(strong|em|s|sub|sup|span)(?:\s[^>]*)?>(?:\s|&nbsp;|<br>)*</\2>)*</\1>"
 )
 
 
@@ -487,11 +488,7 @@ def _clean(html: str) -> str:
         link_rel=None,
         strip_comments=True,
     )
-    clean = _unwrap_bare_spans(clean)
-    # Removing an empty item can empty its list: until nothing empty is left.
-    while (emptied := EMPTY_BLOCK.sub("", clean)) != clean:
-        clean = emptied
-    return clean
+    return EMPTY_BLOCK.sub("", _unwrap_bare_spans(clean))
 
 
 @dataclass

@@ -46,10 +46,17 @@ def index_name(table: str, column: str) -> str:
     return f"{table}_{column}_trgm"
 
 
+# The most words a search looks for, each one more subquery: past them, the rest are ignored.
+MAX_WORDS = 10
+
+
 def words(search_term: str) -> list[str]:
-    """The words of a search, as the admin splits them: "quoted words" stay together."""
+    """The words of a search, as the admin splits them: "quoted words" stay together; at
+    most MAX_WORDS of them."""
     found = []
     for bit in smart_split(search_term):
+        if len(found) == MAX_WORDS:
+            break
         if bit[:1] in ('"', "'") and bit[-1:] == bit[:1]:
             bit = unescape_string_literal(bit)
         if bit:

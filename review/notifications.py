@@ -102,10 +102,19 @@ def changes_requested(request: ReviewRequest, comment: str) -> None:
 
 
 def scheduled_step_refused(step) -> None:
-    """Tell whoever scheduled ``step`` that it was refused when it fell due, and why."""
-    user = step.scheduled_by
-    if not (user.is_active and user.email):
-        return
+    """Tell whoever scheduled ``step`` that it was refused when it fell due, and why; for a
+    withdrawal (a recall that did not happen, so the page is still live) every person who
+    may withdraw pages, and the page's owner, too."""
+    people = get_user_model().objects.filter(is_active=True).exclude(email="")
+    recipients = {user.pk: user for user in people.filter(pk=step.scheduled_by_id)}
+    if step.action == "withdraw":
+        recipients |= {user.pk: user for user in holders_of("withdraw")}
+        recipients |= {user.pk: user for user in people.filter(pk=step.page.owner_id)}
+    ids = [_refusal_mail(step, user) for user in recipients.values()]
+    transaction.on_commit(lambda: send(ids))
+
+
+def _refusal_mail(step, user) -> int:
     language = language_of(user)
     with translation.override(language):
         values = {
@@ -117,8 +126,7 @@ def scheduled_step_refused(step) -> None:
         }
         subject = " ".join(render_to_string("review/email/scheduled_refused_subject.txt", values).split())
         body = render_to_string("review/email/scheduled_refused.txt", values)
-    notification = Notification.objects.create(recipient=user.email, language=language, subject=subject, body=body)
-    transaction.on_commit(lambda: send([notification.pk]))
+    return Notification.objects.create(recipient=user.email, language=language, subject=subject, body=body).pk
 
 
 # Claimed a batch at a time, each claim holding NOTIFICATION_CLAIM_SECONDS: a run that dies

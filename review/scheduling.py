@@ -23,7 +23,7 @@ from pages.live_site import hold_live_site
 from pages.models import LiveSnapshot, Page
 from pages.people import display_name
 from review import notifications, services
-from review.errors import NotAllowed, WorkflowError
+from review.errors import WorkflowError
 from review.models import ReviewRequest, ScheduledStep, State, Transition
 
 logger = logging.getLogger(__name__)
@@ -223,12 +223,22 @@ def _take_now(step: ScheduledStep) -> Ran:
                 services.publish(request=step.request, user=by, comment=note)
             else:
                 reasons = step.reasons
-                services.withdraw(
-                    page=step.page, user=by, reason=reasons["reason"], translations=reasons.get("translations")
-                )
-    except (WorkflowError, NotAllowed) as error:
+                # A reason in a language the site has stopped offering is left out, never the recall.
+                given = {
+                    code: text
+                    for code, text in reasons.get("translations", {}).items()
+                    if site_languages.is_known(code)
+                }
+                services.withdraw(page=step.page, user=by, reason=reasons["reason"], translations=given)
+    except Exception as error:  # one step that cannot be taken must never stop the others
+        if not isinstance(error, WorkflowError):
+            logger.exception("Scheduled step %s could not be taken", step)
         step.outcome = ScheduledStep.Outcome.REFUSED
-        step.note = str(error)
+        step.note = (
+            str(error)
+            if isinstance(error, WorkflowError)
+            else _("It could not be taken: %(error)s") % {"error": f"{type(error).__name__}: {error}"}
+        )
         step.finished_at = timezone.now()
         step.save(update_fields=["outcome", "note", "finished_at"])
         _log(

@@ -24,7 +24,7 @@ from pages.people import display_name
 from review import notifications, selectors
 from review.dates import check_review_dates, default_review_dates
 from review.errors import CannotPublish, NotAllowed, WorkflowError
-from review.models import OPEN_STATES, ReviewRequest, State, Transition
+from review.models import OPEN_STATES, ReviewRequest, ScheduledStep, State, Transition
 
 DRAFT = "draft"
 LIVE = "live"
@@ -268,16 +268,17 @@ def publish(*, request: ReviewRequest, user: AbstractBaseUser, comment: str = ""
             raise WorkflowError(
                 _("The page was withdrawn after this version was approved: it needs a new sign-off to come back.")
             )
-        snapshot = publishing.publish(
-            page=request.page,
-            language=request.language,
-            wording=request.wording,
-            revision=request.revision,
-            last_reviewed=request.last_reviewed,
-            next_review_due=request.next_review_due,
-            signed_off_by=display_name(request.approved_by),
-            published_by=user,
-        )
+        with _publishing_refusals():
+            snapshot = publishing.publish(
+                page=request.page,
+                language=request.language,
+                wording=request.wording,
+                revision=request.revision,
+                last_reviewed=request.last_reviewed,
+                next_review_due=request.next_review_due,
+                signed_off_by=display_name(request.approved_by),
+                published_by=user,
+            )
         request.state = State.PUBLISHED
         request.published_by = user
         request.published_at = snapshot.published_at
@@ -409,6 +410,13 @@ def withdraw(
         )
         open_requests = ReviewRequest.objects.select_for_update().filter(page=page, state__in=OPEN_STATES)
         _supersede(open_requests.order_by("pk"), by=user, reason=_("The page was withdrawn: %s") % reason)
+        # Nothing scheduled before the recall happens after it: not a publish of an approval it
+        # superseded, nor a withdrawal that would take down the page once it is signed off again.
+        ScheduledStep.objects.filter(page=page, outcome=ScheduledStep.Outcome.WAITING).update(
+            outcome=ScheduledStep.Outcome.CANCELLED,
+            finished_at=timezone.now(),
+            note=_("Cancelled: the page was withdrawn."),
+        )
     return snapshots
 
 

@@ -61,7 +61,7 @@ def test_an_editor_previews_what_they_typed_before_saving(page, live_server, rol
     preview.wait_for_load_state()
     assert preview.locator("html").get_attribute("lang") == "cy"
     assert "Hormon. Mae'n codi lefel y siwgr." in preview.locator("main").inner_text()
-    assert "Preview of unsaved changes" in preview.locator(".preview-banner").inner_text()
+    assert "Rhagolwg o newidiadau heb eu cadw" in preview.locator(".preview-banner").inner_text()  # in Welsh
     # Nothing was saved: the form is still open with the words typed, the database as it was.
     assert Section.objects.get(pk=section.pk).body_cy == "<p>Hormon.</p>"
     assert "codi lefel" in page.locator("#id_sections-0-body_cy ~ .ProseMirror").inner_text()

@@ -360,3 +360,16 @@ def test_the_section_editor_has_both_tools_and_says_how_to_use_them(client, edit
     assert PAGES in html and TERMS in html and STRINGS in html
     assert "/static/css/editor-tools.css" in html
     assert "press the link button" in html and "Glossary term" in html
+
+
+@pytest.mark.parametrize("query", ["http://[x", "https://[::1/en/a/"])
+def test_an_address_that_cannot_be_read_is_searched_as_words_not_a_crash(client, editor, query):
+    response = client.get(PAGES, {"q": query, "lang": "en"})
+    assert response.status_code == 200 and response.json()["pages"] == []
+
+
+def test_a_search_looks_for_at_most_ten_words(client, editor):
+    PageFactory(slug="glucagonoma", title_en="Glucagonoma")
+    words = " ".join(["glucagonoma"] * 10 + [f"x{number}" for number in range(300)])
+    response = client.get(PAGES, {"q": words[:590], "lang": "en"})
+    assert response.status_code == 200 and [page["title"] for page in response.json()["pages"]] == ["Glucagonoma"]

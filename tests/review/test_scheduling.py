@@ -12,7 +12,7 @@ from django.core import mail
 from django.core.management import call_command
 from django.db import connection
 
-from pages.models import LiveSnapshot
+from pages.models import LiveSnapshot, Page
 from review import roles, scheduling, services
 from review.models import ReviewRequest, ScheduledStep, State, Transition
 from tests.factories import PageFactory, SectionFactory, UserFactory, publish_fixture
@@ -112,9 +112,10 @@ def test_a_scheduled_version_is_refused_after_a_recall(client, people, page, clo
     review = approved_in_welsh(client, people, page)
     schedule(client, people["publisher"], review)
     services.withdraw(page=page, user=people["publisher"], reason="Safety recall")
+    # The recall ends what was scheduled for the page: it is cancelled, not left to be refused.
+    assert ScheduledStep.objects.get().outcome == "cancelled"
     clock.move_to(datetime.datetime(2026, 11, 27, tzinfo=datetime.UTC))
-    run()
-    assert ScheduledStep.objects.get().outcome == "refused"
+    assert "Scheduled" not in run()
     assert client.get("/cy/glucagonoma/").status_code == 410
 
 
@@ -267,3 +268,63 @@ def test_two_runs_at_once_take_each_step_once():
     assert all(not ran.refused for ran in taken)
     assert Transition.objects.filter(action="publish").count() == 4
     assert set(ReviewRequest.objects.values_list("state", flat=True)) == {State.PUBLISHED}
+
+
+def test_a_step_that_cannot_be_taken_never_stops_the_others_or_the_mail(client, people, page, clock, settings):
+    # A Welsh version scheduled, then Welsh taken off the site's languages: publishing it fails
+    # in a way no workflow rule names. The recall scheduled after it must still happen.
+    review = approved_in_welsh(client, people, page)
+    schedule(client, people["publisher"], review)
+    other = PageFactory(slug="insulinoma", title_en="Insulinoma")
+    SectionFactory(page=other, body_en="<p>Surgery.</p>")
+    publish_fixture(other, "en")
+    scheduling.schedule_withdrawal(
+        page=other, user=people["publisher"], at=NOW + datetime.timedelta(days=2), reason="Recall."
+    )
+    settings.LANGUAGES = [("en", "English"), ("ar", "Arabic")]
+    clock.move_to(datetime.datetime(2026, 11, 28, tzinfo=datetime.UTC))
+    out = run()
+    assert "refused" in out and "withdraw page" in out and "done." in out
+    assert dict(ScheduledStep.objects.values_list("action", "outcome")) == {"publish": "refused", "withdraw": "done"}
+    assert LiveSnapshot.objects.get(page=other).withdrawn_at is not None
+    assert "waiting:" in out  # the e-mail queue was still sent
+
+
+def test_withdrawing_now_cancels_what_was_scheduled_so_a_corrected_page_stays_up(client, people, page, clock):
+    publish_fixture(page, "en")
+    scheduling.schedule_withdrawal(
+        page=page, user=people["publisher"], at=NOW + datetime.timedelta(days=6), reason="Recall on Monday."
+    )
+    services.withdraw(page=page, user=people["publisher"], reason="Recall now.")
+    clock.move_to(NOW + datetime.timedelta(hours=1))
+    step = ScheduledStep.objects.get()
+    assert step.outcome == "cancelled" and "withdrawn" in step.note
+    # Corrected, signed off and published again before the old date.
+    edit(client, people["editor"], page, summary_en="Corrected.")
+    submit(client, people["editor"], page, "en")
+    approve(client, people["reviewer"], open_request(page))
+    services.publish(request=open_request(page), user=people["publisher"])
+    clock.move_to(datetime.datetime(2026, 12, 5, tzinfo=datetime.UTC))
+    assert "Scheduled" not in run()
+    assert client.get("/en/glucagonoma/").status_code == 200
+
+
+def test_a_recall_that_did_not_happen_is_told_to_everyone_who_may_withdraw_and_the_owner(client, people, page, clock):
+    owner = UserFactory(username="olwen", email="olwen@example.org", roles=[roles.EDITOR])
+    other_publisher = UserFactory(username="pryderi", email="pryderi@example.org", roles=[roles.PUBLISHER])
+    Page.objects.filter(pk=page.pk).update(owner=owner)
+    publish_fixture(page, "en")
+    scheduling.schedule_withdrawal(
+        page=page, user=people["publisher"], at=NOW + datetime.timedelta(days=1), reason="Recall."
+    )
+    people["publisher"].is_active = False  # left the service
+    people["publisher"].save()
+    mail.outbox.clear()
+    clock.move_to(datetime.datetime(2026, 11, 27, tzinfo=datetime.UTC))
+    run()
+    assert ScheduledStep.objects.get().outcome == "refused"
+    refusals = [message for message in mail.outbox if message.subject.startswith("Not withdrawn")]
+    told = sorted(address for message in refusals for address in message.to)
+    assert told == sorted([owner.email, other_publisher.email])
+    (message,) = [m for m in mail.outbox if m.to == [owner.email]]
+    assert "did not happen: the page is still live" in message.body

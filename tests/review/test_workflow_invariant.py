@@ -252,6 +252,7 @@ class SignOffWorkflow(RuleBasedStateMachine):
         self.approved: dict[str, set[str]] = {code: set() for code in LANGUAGES}  # tokens signed off, by language
         self.requests: dict[int, Request] = {}
         self.scheduled: dict[int, Scheduled] = {}  # waiting steps, by primary key
+        self.cancelled_by_recall: set[int] = set()
         self.withdrawn = False
         self.unannounced = False  # a change to the live site nobody announced since the pages were last read
         self.last_transition = Transition.objects.aggregate(last=Max("pk"))["last"] or 0
@@ -718,10 +719,14 @@ class SignOffWorkflow(RuleBasedStateMachine):
         return None
 
     def withdrawn_now(self, page: int) -> int:
-        """The model after ``page`` was withdrawn: how many requests that superseded."""
+        """The model after ``page`` was withdrawn: how many requests that superseded. Every
+        step scheduled for the page is cancelled with it."""
         for live in self.pages[page].live.values():
             live.withdrawn = True
         self.withdrawn = True
+        for pk in [pk for pk, waiting in self.scheduled.items() if waiting.page == page]:
+            self.cancelled_by_recall.add(pk)
+            del self.scheduled[pk]
         # A recall ends every request of the page on its way: it comes back only through a new sign-off.
         return sum(self.supersede(page, language, OPEN) for language in LANGUAGES)
 
@@ -786,6 +791,8 @@ class SignOffWorkflow(RuleBasedStateMachine):
         expected_log = []
         outcomes = {}
         for pk in sorted(self.scheduled):
+            if pk not in self.scheduled:  # cancelled by a recall this run took
+                continue
             waiting = self.scheduled.pop(pk)
             if waiting.action == "publish":
                 refusal = self.publish_refusal(waiting.person, waiting.request)
@@ -800,6 +807,12 @@ class SignOffWorkflow(RuleBasedStateMachine):
         assert {r.step.pk: "refused" if r.refused else "done" for r in ran} == outcomes
         assert dict(ScheduledStep.objects.filter(pk__in=outcomes).values_list("pk", "outcome")) == outcomes
         self.check_log_of(expected_log)
+
+    @invariant()
+    def steps_scheduled_before_a_recall_never_happen(self):
+        if self.cancelled_by_recall:
+            cancelled = ScheduledStep.objects.filter(pk__in=self.cancelled_by_recall)
+            assert set(cancelled.values_list("outcome", flat=True)) == {ScheduledStep.Outcome.CANCELLED}
 
     def move_as(self, data, person: str, page: int) -> None:
         model = self.pages[page]
