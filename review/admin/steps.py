@@ -7,6 +7,7 @@ import dataclasses
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.forms.formsets import all_valid
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
@@ -326,25 +327,11 @@ class WorkflowSteps:
             raise PermissionDenied
         if not languages.is_known(language):
             raise Http404(_t("No such language."))
-        form = self.get_form(request, page, change=True)(request.POST, request.FILES, instance=page)
-        # Saving asks what changed and why; looking first does not.
-        if "change_comment" in form.fields:
-            form.fields["change_comment"].required = False
-        form_valid = form.is_valid()
-        formsets, _inlines = self._create_formsets(request, form.instance, change=True)
-        problem = None
-        if not (form_valid and all_valid(formsets)):
-            problem = _t("The form has errors: correct them on the form, then preview again.")
-        else:
-            try:
-                snapshot = publishing.preview(
-                    form.instance,
-                    _unsaved_state(form, formsets),
-                    language,
-                    next_review_due=dates.default_review_dates(page)[1],
-                )
-            except publishing.PublishingError as error:
-                problem = str(error)
+        # In a transaction, as saving is (the form's checks lock what they compare), and rolled
+        # back, whatever it read or composed: a preview writes nothing.
+        with transaction.atomic():
+            problem, snapshot = self._unsaved_snapshot(request, page, language)
+            transaction.set_rollback(True)
         if problem:
             context = self.admin_site.each_context(request) | {
                 "title": _t("Preview of unsaved changes"),
@@ -360,6 +347,27 @@ class WorkflowSteps:
             response = TemplateResponse(request, "review/preview.html", context)
             response.render()
         return self._preview_response(response)
+
+    def _unsaved_snapshot(self, request, page, language):
+        """(why not, None) or (None, the snapshot the POSTed form would make)."""
+        form = self.get_form(request, page, change=True)(request.POST, request.FILES, instance=page)
+        # Saving asks what changed and why; looking first does not.
+        if "change_comment" in form.fields:
+            form.fields["change_comment"].required = False
+        form_valid = form.is_valid()
+        formsets, _inlines = self._create_formsets(request, form.instance, change=True)
+        if not (form_valid and all_valid(formsets)):
+            return _t("The form has errors: correct them on the form, then preview again."), None
+        try:
+            snapshot = publishing.preview(
+                form.instance,
+                _unsaved_state(form, formsets),
+                language,
+                next_review_due=dates.default_review_dates(page)[1],
+            )
+        except publishing.PublishingError as error:
+            return str(error), None
+        return None, snapshot
 
     @staticmethod
     def _preview_response(response):
